@@ -201,3 +201,26 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         """Return the report's JSON form."""
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check reports before the pipeline numbers it and adds seconds.
+
+    Frames are 0-based and ``end_frame`` is inclusive.
+    """
+
+    type: str
+    track_id: int | None
+    start_frame: int
+    end_frame: int
+    severity: float
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.end_frame < self.start_frame:
+            raise ValueError(
+                f"Finding end_frame ({self.end_frame}) must be >= start_frame ({self.start_frame})")
+        if not (0.0 <= self.severity <= 1.0) or math.isnan(self.severity):
+            raise ValueError(f"Finding severity must be in [0, 1], got {self.severity}")

@@ -1,0 +1,100 @@
+"""Hand identity across frames on synthetic sequences: gaps, crossings, flicker."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from helpers import make_frame, make_hand
+
+from vidhand.tracking.identity import IdentityTracker, box_iou
+
+
+def run(frames, fps=30, **kw):
+    ids = IdentityTracker(frame_rate=Fraction(fps), **kw)
+    out = [ids.update(f) for f in frames]
+    return out, ids
+
+
+def ids_of(frames):
+    return [[h.track_id for h in f.hands] for f in frames]
+
+
+@pytest.mark.parametrize(
+    ("missing", "gap_s", "expected_tracks"),
+    [
+        ({10}, 0.3, 1),                      # one-frame detector miss
+        ({10, 11, 12, 13, 14, 15, 16, 17}, 0.3, 1),  # 8 frames = 0.27 s < 0.3 s
+        (set(range(10, 25)), 0.3, 2),        # 0.5 s gone: a new hand
+        (set(range(10, 25)), 1.0, 1),        # ...unless the allowance is longer
+    ],
+)
+def test_gaps(missing, gap_s, expected_tracks):
+    frames = [make_frame(i, [] if i in missing else [make_hand((100 + 4 * i, 240))])
+              for i in range(40)]
+    out, ids = run(frames, max_gap_s=gap_s)
+    assert len(ids.tracks()) == expected_tracks
+    assert sum(len(f.hands) for f in out) == 40 - len(missing)
+
+
+def test_two_hands_crossing_keep_ids():
+    # Hand A moves left->right, hand B right->left; they cross at frame 20 at the same
+    # height, and their labels flicker the whole time.
+    frames = []
+    for i in range(41):
+        a = make_hand((100 + 11 * i, 240 + 0.5 * i), handedness="left" if i % 3 else "right")
+        b = make_hand((540 - 11 * i, 250 - 0.5 * i), handedness="right" if i % 4 else "left")
+        frames.append(make_frame(i, [b, a] if i % 2 else [a, b]))
+    out, ids = run(frames)
+    tracks = ids.tracks()
+    assert len(tracks) == 2
+    a_ids = set()
+    b_ids = set()
+    for f in out:
+        for h in f.hands:
+            # Identify the true hand by its x motion: A's palm x = 100 + 11 i.
+            x = float(h.palm_center_px[0])
+            (a_ids if abs(x - (100 + 11 * f.frame_index)) < 2 else b_ids).add(h.track_id)
+    assert len(a_ids) == 1 and len(b_ids) == 1 and a_ids != b_ids
+
+
+def test_label_flicker_does_not_split_and_majority_wins():
+    frames = [make_frame(i, [make_hand((300, 200), handedness="left" if i in (3, 7) else "right")])
+              for i in range(20)]
+    _, ids = run(frames)
+    (track,) = ids.tracks()
+    assert track.handedness == "right"
+    assert (track.first_frame, track.last_frame, track.frames_observed) == (0, 19, 20)
+
+
+def test_far_jump_is_a_new_hand():
+    frames = [make_frame(i, [make_hand((100, 200) if i < 5 else (560, 380))]) for i in range(10)]
+    _, ids = run(frames)
+    assert [t.first_frame for t in ids.tracks()] == [0, 5]
+
+
+def test_duplicate_detection_is_merged():
+    frames = [make_frame(i, [make_hand((300, 200), score=0.9), make_hand((303, 201), score=0.6)])
+              for i in range(5)]
+    out, ids = run(frames)
+    assert all(len(f.hands) == 1 for f in out)
+    assert ids.duplicates_dropped == 5
+    assert len(ids.tracks()) == 1
+
+
+def test_settings_round_trip():
+    ids = IdentityTracker(Fraction(25), max_gap_s=0.3)
+    again = IdentityTracker.from_settings(Fraction(25), ids.settings)
+    assert again.settings == ids.settings
+    assert ids.max_gap_frames == 8
+
+
+@pytest.mark.parametrize(("a", "b", "iou"), [
+    ((0, 0, 10, 10), (0, 0, 10, 10), 1.0),
+    ((0, 0, 10, 10), (10, 10, 20, 20), 0.0),
+    ((0, 0, 10, 10), (5, 0, 15, 10), 50 / 150),
+])
+def test_box_iou(a, b, iou):
+    import numpy as np
+
+    assert box_iou(np.array(a, float), np.array(b, float)) == pytest.approx(iou)

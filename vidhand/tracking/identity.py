@@ -1,0 +1,188 @@
+"""Stable hand identities across frames.
+
+MediaPipe gives no track ids and its left/right labels flicker, so identities come
+from geometry: each frame's detections are matched to live tracks with
+``scipy.optimize.linear_sum_assignment`` on a cost that combines the palm-centre
+distance (normalised by hand size, against a constant-velocity prediction so two
+hands that cross keep their ids), box overlap and, weakly, the handedness label.
+A track survives gaps up to ``max_gap_s`` so a missed frame does not make a new hand.
+
+Example:
+    >>> from vidhand.tracking.identity import IdentityTracker
+    >>> ids = IdentityTracker(frame_rate=Fraction(30))
+    >>> tracked = [ids.update(hf) for hf in hand_frames]
+    >>> tracks = ids.tracks()
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from vidhand.types import Hand, HandFrame, Track
+
+_INFEASIBLE = 1e6
+
+
+@dataclass
+class _TrackState:
+    track_id: int
+    last_frame: int
+    center: npt.NDArray[np.float64]
+    velocity: npt.NDArray[np.float64]
+    size: float
+    bbox: npt.NDArray[np.float64]
+    first_frame: int
+    frames_observed: int = 1
+    votes: Counter[str] = field(default_factory=Counter)
+
+    def predict(self, frame_index: int) -> npt.NDArray[np.float64]:
+        return self.center + self.velocity * (frame_index - self.last_frame)
+
+
+def box_iou(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+class IdentityTracker:
+    """Assigns a persistent ``track_id`` to every detected hand.
+
+    Args:
+        frame_rate: nominal frame rate, to turn ``max_gap_s`` into frames.
+        max_gap_s: how long a track may go unseen and still be continued.
+        max_distance: largest palm-centre jump, in hand sizes per frame of gap (plus one),
+            that can still continue a track.
+        handedness_weight: cost added when the detection's label disagrees with the
+            track's majority label (small: labels flicker on real footage).
+        duplicate_iou: two detections in one frame overlapping more than this are one
+            hand detected twice; the less confident one is dropped.
+        max_gap_frames: the gap allowance in frames; overrides ``max_gap_s``.
+    """
+
+    def __init__(
+        self,
+        frame_rate: Fraction | float,
+        max_gap_s: float = 0.3,
+        max_distance: float = 1.2,
+        handedness_weight: float = 0.25,
+        duplicate_iou: float = 0.6,
+        max_gap_frames: int | None = None,
+    ) -> None:
+        if max_gap_s < 0:
+            raise ValueError(f"max_gap_s must be >= 0, got {max_gap_s}")
+        if max_gap_frames is None:
+            max_gap_frames = max(1, math.ceil(max_gap_s * float(frame_rate)))
+        self.max_gap_frames = max_gap_frames
+        self.max_distance = max_distance
+        self.handedness_weight = handedness_weight
+        self.duplicate_iou = duplicate_iou
+        self._live: list[_TrackState] = []
+        self._done: list[_TrackState] = []
+        self._next_id = 1
+        self.duplicates_dropped = 0
+
+    @classmethod
+    def from_settings(cls, frame_rate: Fraction | float, settings: dict[str, float]) -> IdentityTracker:
+        """Rebuild a tracker from the ``settings`` dict a report recorded."""
+        return cls(frame_rate, max_gap_frames=int(settings["max_gap_frames"]),
+                   max_distance=settings["max_distance"],
+                   handedness_weight=settings["handedness_weight"],
+                   duplicate_iou=settings["duplicate_iou"])
+
+    @property
+    def settings(self) -> dict[str, float]:
+        """Parameters that change identities (recorded in the report)."""
+        return {"max_gap_frames": self.max_gap_frames, "max_distance": self.max_distance,
+                "handedness_weight": self.handedness_weight,
+                "duplicate_iou": self.duplicate_iou}
+
+    def _dedupe(self, hands: tuple[Hand, ...]) -> list[Hand]:
+        kept: list[Hand] = []
+        for hand in sorted(hands, key=lambda h: -h.handedness_score):
+            if any(box_iou(hand.bbox_xyxy, k.bbox_xyxy) > self.duplicate_iou for k in kept):
+                self.duplicates_dropped += 1
+                continue
+            kept.append(hand)
+        return kept
+
+    def _cost(self, track: _TrackState, hand: Hand, frame_index: int) -> float:
+        gap = frame_index - track.last_frame
+        pred = track.predict(frame_index)
+        size = max(track.size, hand.size_px)
+        dist = float(np.linalg.norm(pred - hand.palm_center_px)) / size
+        if dist > self.max_distance * (1 + 0.5 * (gap - 1)):
+            return _INFEASIBLE
+        iou = box_iou(track.bbox + np.tile(pred - track.center, 2), hand.bbox_xyxy)
+        label_cost = 0.0
+        majority = track.votes.most_common(1)[0][0] if track.votes else "unknown"
+        if hand.handedness != "unknown" and majority not in ("unknown", hand.handedness):
+            label_cost = self.handedness_weight * hand.handedness_score
+        scale_cost = abs(math.log(max(hand.size_px, 1.0) / max(track.size, 1.0))) * 0.5
+        return dist + 0.5 * (1.0 - iou) + label_cost + scale_cost + 0.02 * (gap - 1)
+
+    def update(self, hand_frame: HandFrame) -> HandFrame:
+        """Match this frame's hands to tracks; return the frame with ``track_id`` set."""
+        f = hand_frame.frame_index
+        # Retire tracks unseen for longer than the gap allowance.
+        still = []
+        for tr in self._live:
+            (still if f - tr.last_frame <= self.max_gap_frames else self._done).append(tr)
+        self._live = still
+        hands = self._dedupe(hand_frame.hands)
+        assigned: dict[int, _TrackState] = {}
+        if hands and self._live:
+            cost = np.array([[self._cost(t, h, f) for h in hands] for t in self._live])
+            rows, cols = linear_sum_assignment(cost)
+            for r, c in zip(rows, cols):
+                if cost[r, c] < _INFEASIBLE:
+                    assigned[int(c)] = self._live[int(r)]
+        out = []
+        for j, hand in enumerate(hands):
+            tr = assigned.get(j)
+            center = hand.palm_center_px.astype(np.float64)
+            bbox = hand.bbox_xyxy.astype(np.float64)
+            if tr is None:
+                tr = _TrackState(track_id=self._next_id, last_frame=f, center=center,
+                                 velocity=np.zeros(2), size=hand.size_px, bbox=bbox,
+                                 first_frame=f)
+                self._next_id += 1
+                self._live.append(tr)
+            else:
+                gap = max(1, f - tr.last_frame)
+                v = (center - tr.center) / gap
+                tr.velocity = 0.5 * tr.velocity + 0.5 * v
+                tr.center, tr.bbox, tr.last_frame = center, bbox, f
+                tr.size = 0.7 * tr.size + 0.3 * hand.size_px
+                tr.frames_observed += 1
+            if hand.handedness != "unknown":
+                tr.votes[hand.handedness] += 1
+            out.append(hand.with_track(tr.track_id))
+        return HandFrame(frame_index=f, pts_s=hand_frame.pts_s, hands=tuple(out),
+                         frame_size_wh=hand_frame.frame_size_wh)
+
+    def tracks(self, min_frames: int = 1) -> list[Track]:
+        """All tracks seen so far with at least ``min_frames`` observations, by id."""
+        result = []
+        for tr in sorted(self._live + self._done, key=lambda t: t.track_id):
+            if tr.frames_observed < min_frames:
+                continue
+            label = "unknown"
+            if tr.votes:
+                (top, n), *rest = tr.votes.most_common(2) + [("unknown", 0)]
+                if n > rest[0][1]:
+                    label = top
+            result.append(Track(track_id=tr.track_id, handedness=label,  # type: ignore[arg-type]
+                                first_frame=tr.first_frame, last_frame=tr.last_frame,
+                                frames_observed=tr.frames_observed))
+        return result
