@@ -161,6 +161,14 @@ def check(
             errors += 1
             click.echo(f"vidhand: error: {exc}", err=True)
             continue
+        except Exception as exc:  # a bug must not stop the batch; say how to see it
+            bar.close()
+            if DEBUG:
+                raise
+            errors += 1
+            click.echo(f"vidhand: error: {name}: internal error {type(exc).__name__}: {exc} "
+                       f"(set VIDHAND_DEBUG=1 for the traceback and report it)", err=True)
+            continue
         except KeyboardInterrupt:
             bar.close()
             click.echo("vidhand: interrupted; finished reports are intact", err=True)
@@ -188,10 +196,10 @@ def _validate_formats(formats: list[str]) -> None:
 
 
 def _export(report: Report, report_path: Path, formats: list[str]) -> None:
-    from vidhand.export import export_report
+    from vidhand.export import default_export_path, export_report
 
     for fmt in formats:
-        export_report(report, fmt, report_path=report_path)
+        export_report(report, fmt, path=default_export_path(report_path, fmt))
 
 
 def _register_optional_commands() -> None:
