@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -19,6 +20,7 @@ from typing import Any
 
 from vidhand._version import __version__
 from vidhand.checks import Check, default_checks
+from vidhand.evidence.frame import EvidenceExtractor
 from vidhand.report import Report, VideoSummary, get_profile, summarize
 from vidhand.tracking.cache import LandmarkRecorder, read_landmarks
 from vidhand.tracking.identity import IdentityTracker
@@ -42,6 +44,8 @@ class AnalysisOptions:
         profile: verdict thresholds: ``strict``, ``balanced`` or ``lenient``.
         max_gap_s: how long a hand may go undetected and keep its identity.
         min_track_frames: tracks seen in fewer frames are detector noise, not hands.
+        pixel_evidence: measure digits, finger gaps and mask quality in each hand's pixels
+            (off: landmark evidence only, faster).
         check_options: keyword options passed to the checks.
     """
 
@@ -52,6 +56,7 @@ class AnalysisOptions:
     profile: str = "balanced"
     max_gap_s: float = 0.3
     min_track_frames: int = 3
+    pixel_evidence: bool = True
     check_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -129,11 +134,13 @@ def analyze(
             from vidhand.tracking.mediapipe import MediaPipeTracker
 
             with MediaPipeTracker(max_hands=opts.max_hands, model_path=opts.hand_model) as tracker:
-                detector_settings = tracker.settings
-                frames = (tracker.process(frame) for frame in source)
+                evidence = EvidenceExtractor(pixels=opts.pixel_evidence)
+                detector_settings = {**tracker.settings, "evidence": evidence.settings}
+                frames = (evidence.process(frame, tracker.process(frame)) for frame in source)
                 result = _run_stages(frames, info, opts, checks, recorder, progress,
                                      info.frame_count)
             decode_error = source.decode_error
+            info = source.info  # some facts (VFR) are only known once the stream was read
 
     frame_count = result.frame_count
     rate = info.frame_rate
@@ -208,19 +215,21 @@ def _run_stages(
         with_hands += bool(hf.hands)
         if progress is not None:
             progress(count, total)
-    for check in checks:
-        findings.extend(check.finalize())
-
     all_tracks = identity.tracks()
     kept = [t for t in all_tracks if t.frames_observed >= opts.min_track_frames]
     # Renumber confirmed tracks 1..n by first appearance; noise tracks drop out.
     id_map = {t.track_id: i for i, t in enumerate(kept, start=1)}
+    findings = [dataclasses.replace(f, track_id=id_map[f.track_id]) for f in findings
+                if f.track_id is None or f.track_id in id_map]
+    for check in checks:
+        check.remap_tracks(id_map)
+        findings.extend(check.finalize())
     tracks = [Track(track_id=id_map[t.track_id], handedness=t.handedness,
                     first_frame=t.first_frame, last_frame=t.last_frame,
                     frames_observed=t.frames_observed) for t in kept]
     dur = (last_pts - first_pts) + 1.0 / float(info.frame_rate) if count else 0.0
-    events = _number_events(findings, id_map, pts, info.frame_rate)
-    notes: list[str] = []
+    events = _number_events(findings, pts, info.frame_rate)
+    notes: list[str] = [n for c in checks for n in getattr(c, "notes", [])]
     dropped = len(all_tracks) - len(kept)
     if dropped:
         notes.append(f"{dropped} detection(s) lasting under {opts.min_track_frames} frames "
@@ -232,21 +241,16 @@ def _run_stages(
                         identity_settings=identity.settings)
 
 
-def _number_events(
-    findings: list[Finding], id_map: dict[int, int], pts: dict[int, float], rate: Fraction
-) -> list[Event]:
-    """Turn findings into numbered events with seconds, dropping those on noise tracks."""
+def _number_events(findings: list[Finding], pts: dict[int, float], rate: Fraction) -> list[Event]:
+    """Turn findings into events numbered in time order, with seconds."""
     events = []
     frame_s = 1.0 / float(rate)
     ordered = sorted(findings, key=lambda f: (f.start_frame, f.end_frame, f.type,
                                               f.track_id if f.track_id is not None else -1))
     for f in ordered:
-        if f.track_id is not None and f.track_id not in id_map:
-            continue
-        track_id = id_map.get(f.track_id) if f.track_id is not None else None
         start_s = pts.get(f.start_frame, f.start_frame * frame_s)
         end_s = pts.get(f.end_frame, f.end_frame * frame_s) + frame_s
-        events.append(Event(event_id=len(events), type=f.type, track_id=track_id,
+        events.append(Event(event_id=len(events), type=f.type, track_id=f.track_id,
                             start_frame=f.start_frame, end_frame=f.end_frame,
                             start_s=round(start_s, 6), end_s=round(end_s, 6),
                             severity=round(f.severity, 4), message=f.message,
@@ -292,7 +296,6 @@ def tracked_hand_frames(report: Report) -> list[HandFrame]:
     min_frames = int(report.settings.get("min_track_frames", 1))
     kept = [t for t in identity.tracks() if t.frames_observed >= min_frames]
     id_map = {t.track_id: i for i, t in enumerate(kept, start=1)}
-    return [HandFrame(frame_index=hf.frame_index, pts_s=hf.pts_s, frame_size_wh=hf.frame_size_wh,
-                      hands=tuple(h.with_track(id_map[h.track_id]) for h in hf.hands
-                                  if h.track_id in id_map))
+    return [dataclasses.replace(hf, hands=tuple(h.with_track(id_map[h.track_id])
+                                                for h in hf.hands if h.track_id in id_map))
             for hf in tracked]

@@ -150,12 +150,17 @@ class Hand:
 
 @dataclass(frozen=True, eq=False)
 class HandFrame:
-    """The hands found in one frame (possibly none)."""
+    """The hands found in one frame (possibly none).
+
+    ``features`` holds frame-level measurements made upstream (scene-cut score,
+    looks at where recently seen hands went), plain JSON-able values.
+    """
 
     frame_index: int
     pts_s: float
     hands: tuple[Hand, ...] = ()
     frame_size_wh: tuple[int, int] = (0, 0)
+    features: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Format ``vidhand.landmarks/1`` is a compressed ``.npz``:
 - ``det_frame`` (M,) int32: index into the frame arrays for each detection;
 - ``landmarks_norm`` (M, 21, 3) float32, ``world`` (M, 21, 3) float32;
 - ``handedness`` (M,) int8 (0 left, 1 right, -1 unknown), ``score`` (M,) float32;
-- ``features``: JSON string, a list of M dicts (pixel evidence measured upstream).
+- ``features``: JSON string, a list of M dicts (evidence measured upstream per hand);
+- ``frame_features``: JSON string, a list of N dicts (evidence measured per frame).
 
 Replaying it (:class:`LandmarkRecording.hand_frames`) reproduces exactly what the
 detector produced, so everything after MediaPipe re-runs without it.
@@ -53,12 +54,14 @@ class LandmarkRecorder:
     handedness: list[int] = field(default_factory=list)
     score: list[float] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list)
+    frame_features: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, hand_frame: HandFrame) -> None:
         """Record one frame's detections (before identities are assigned)."""
         row = len(self.frame_index)
         self.frame_index.append(hand_frame.frame_index)
         self.pts_s.append(hand_frame.pts_s)
+        self.frame_features.append(hand_frame.features)
         for hand in hand_frame.hands:
             self.det_frame.append(row)
             self.norm.append(hand.landmarks_norm)
@@ -82,6 +85,7 @@ class LandmarkRecorder:
             "handedness": np.asarray(self.handedness, dtype=np.int8),
             "score": np.asarray(self.score, dtype=np.float32),
             "features": np.array(json.dumps(_jsonable(self.features))),
+            "frame_features": np.array(json.dumps(_jsonable(self.frame_features))),
         }
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
@@ -105,6 +109,7 @@ class LandmarkRecording:
     handedness: npt.NDArray[np.int8]
     score: npt.NDArray[np.float32]
     features: list[dict[str, Any]]
+    frame_features: list[dict[str, Any]]
 
     @property
     def frame_size_wh(self) -> tuple[int, int]:
@@ -129,7 +134,8 @@ class LandmarkRecording:
                     handedness_score=float(self.score[d]),
                     features=dict(self.features[d]),
                 ))
-            yield HandFrame(frame_index=fi, pts_s=pts, hands=tuple(hands), frame_size_wh=(w, h))
+            yield HandFrame(frame_index=fi, pts_s=pts, hands=tuple(hands), frame_size_wh=(w, h),
+                            features=dict(self.frame_features[row]))
 
 
 def read_landmarks(path: str | os.PathLike[str]) -> LandmarkRecording:
@@ -156,11 +162,13 @@ def read_landmarks(path: str | os.PathLike[str]) -> LandmarkRecording:
             landmarks_norm=data["landmarks_norm"], world=data["world"],
             handedness=data["handedness"], score=data["score"],
             features=json.loads(str(data["features"])),
+            frame_features=json.loads(str(data["frame_features"])),
         )
     except KeyError as exc:
         raise LandmarkFileError(f"{p}: landmark file lacks {exc}; re-run `vidhand check`") from None
     m = len(rec.det_frame)
     if not (rec.landmarks_norm.shape == (m, 21, 3) and rec.world.shape == (m, 21, 3)
-            and len(rec.handedness) == len(rec.score) == len(rec.features) == m):
+            and len(rec.handedness) == len(rec.score) == len(rec.features) == m
+            and len(rec.frame_features) == len(rec.frame_index) == len(rec.pts_s)):
         raise LandmarkFileError(f"{p}: landmark arrays disagree in length; file is corrupt")
     return rec

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -168,8 +169,7 @@ class IdentityTracker:
             if hand.handedness != "unknown":
                 tr.votes[hand.handedness] += 1
             out.append(hand.with_track(tr.track_id))
-        return HandFrame(frame_index=f, pts_s=hand_frame.pts_s, hands=tuple(out),
-                         frame_size_wh=hand_frame.frame_size_wh)
+        return dataclasses.replace(hand_frame, hands=tuple(out))
 
     def tracks(self, min_frames: int = 1) -> list[Track]:
         """All tracks seen so far with at least ``min_frames`` observations, by id."""

@@ -1,0 +1,599 @@
+"""The temporal model: typed hand-defect events from per-frame evidence over time.
+
+Every detector follows the same recipe, so users see few, well-placed events:
+
+1. a per-frame indicator computed against the same hand's *own* robust baseline
+   (rolling median/MAD over ``baseline_s``), never a fixed constant alone, so a
+   child's hand and an adult's, a close-up and a full-body shot all work;
+2. the noise model masks frames that cannot be judged: hands smaller than
+   ``min_hand_px``, at the frame edge, overlapping another hand, in fast motion,
+   or next to a scene cut (baselines restart at cuts);
+3. one shared debounce (:func:`vidhand.checks.base.find_runs`): runs shorter than
+   ``min_event_s`` are dropped, runs closer than ``merge_gap_s`` merge;
+4. severity from the strength and duration of the evidence.
+
+Event types: see :data:`vidhand.types.EVENT_TYPES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from vidhand.checks.base import Check, find_runs, severity_of
+from vidhand.checks.track_data import NDF, ClipContext, TrackBuffer, TrackData, record_frame
+from vidhand.evidence.landmarks import BONES
+from vidhand.hand_model import FINGER_NAMES
+from vidhand.types import Finding, HandFrame, VideoInfo
+
+_PAIR_NAMES = ("thumb-index", "index-middle", "middle-ring", "ring-pinky")
+
+
+@dataclass(frozen=True)
+class TemporalConfig:
+    """Thresholds of the temporal model (all recorded in the report's settings)."""
+
+    min_hand_px: float = 60.0  # smaller hands are "too small to judge"
+    edge_margin: float = 0.02  # fraction of the frame size
+    min_event_s: float = 0.2  # shortest event
+    min_event_frames: int = 3
+    merge_gap_s: float = 0.25
+    baseline_s: float = 3.0  # rolling baseline window
+    fast_motion: float = 0.25  # palm speed in hand sizes per frame
+    # hand_vanish
+    vanish_min_gap_s: float = 0.2
+    vanish_min_history_s: float = 0.4
+    vanish_min_score: float = 0.8
+    vanish_skin_drop: float = 0.5  # skin_now / skin_then below this: the hand is gone
+    # low_confidence
+    lowconf_score: float = 0.6
+    lowconf_drop: float = 0.3
+    lowconf_still: float = 0.08
+    # handedness_flip / topology_change
+    flip_min_score: float = 0.8
+    chirality_min: float = 0.15
+    topology_min_score: float = 0.9
+    # proportion_drift
+    drift_rel: float = 0.35
+    drift_mad_k: float = 5.0
+    # pixel finger evidence
+    extra_min_digits: int = 6
+    support_missing: float = 0.35
+    gap_fused: float = 0.05
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> TemporalConfig:
+        """Build from a dict, rejecting unknown names with the list of valid ones."""
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise ValueError(f"unknown check option(s) {', '.join(unknown)}; valid options: "
+                             f"{', '.join(sorted(valid))}")
+        return cls(**options)
+
+
+def rolling_median_mad(x: NDF, frames: np.ndarray, half_window: int) -> tuple[NDF, NDF]:
+    """Median and MAD of ``x`` over observations within ``half_window`` frames of each one."""
+    n = len(x)
+    med = np.full(n, np.nan)
+    mad = np.full(n, np.nan)
+    lo = np.searchsorted(frames, frames - half_window, side="left")
+    hi = np.searchsorted(frames, frames + half_window, side="right")
+    for i in range(n):
+        w = x[lo[i]:hi[i]]
+        w = w[~np.isnan(w)]
+        if len(w):
+            m = float(np.median(w))
+            med[i] = m
+            mad[i] = float(np.median(np.abs(w - m)))
+    return med, mad
+
+
+class TemporalModel(Check):
+    """All event detectors over tracked hands (one check, one buffer per track)."""
+
+    CHECK_NAME = "temporal"
+
+    def __init__(self, **options: Any) -> None:
+        self.config = TemporalConfig.from_options(options)
+        self._ctx: ClipContext | None = None
+        self._buffers: dict[int, TrackBuffer] = {}
+        self.notes: list[str] = []
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The thresholds in force."""
+        return asdict(self.config)
+
+    def begin(self, info: VideoInfo) -> None:
+        """Reset for a new video."""
+        self._ctx = ClipContext(frame_rate=info.frame_rate, frame_size_wh=(info.width, info.height))
+        self._buffers = {}
+        self.notes = []
+
+    def process(self, hand_frame: HandFrame) -> list[Finding]:
+        """Buffer this frame's evidence; detectors run when the video ends."""
+        assert self._ctx is not None, "begin() must be called first"
+        record_frame(self._ctx, hand_frame)
+        for hand in hand_frame.hands:
+            if hand.track_id is None:
+                continue
+            buf = self._buffers.get(hand.track_id)
+            if buf is None:
+                buf = self._buffers[hand.track_id] = TrackBuffer(hand.track_id)
+            buf.add(hand_frame.frame_index, hand)
+        return []
+
+    def remap_tracks(self, id_map: dict[int, int]) -> None:
+        """Adopt the report's track ids; drop tracks that are detector noise."""
+        self._buffers = {id_map[k]: b for k, b in self._buffers.items() if k in id_map}
+        for new, buf in self._buffers.items():
+            buf.track_id = new
+        if self._ctx is not None:
+            # Noise tracks keep a negative id: their boxes still count as other hands.
+            self._ctx.boxes = {f: [(id_map.get(tid, -1 - tid), b) for tid, b in boxes]
+                               for f, boxes in self._ctx.boxes.items()}
+
+    def finalize(self) -> list[Finding]:
+        """Run every detector on every track."""
+        ctx = self._ctx
+        if ctx is None:
+            return []
+        tracks = [b.to_data() for b in self._buffers.values()]
+        for t in tracks:
+            ctx.track_spans[t.track_id] = (int(t.frames[0]), int(t.frames[-1]),
+                                           t.center[-1], float(np.median(t.size)))
+        findings: list[Finding] = []
+        for t in tracks:
+            small = float(np.mean(t.size < self.config.min_hand_px)) if t.n else 0.0
+            if small >= 0.5:
+                self.notes.append(
+                    f"track {t.track_id}: too small to judge in {small:.0%} of its frames "
+                    f"(hand under {self.config.min_hand_px:.0f} px); its fingers were not checked")
+            for detector in DETECTORS:
+                findings.extend(detector(t, ctx, self.config))
+        return findings
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _judgeable(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> np.ndarray:
+    """Frames of ``t`` whose geometry can be judged (noise model, landmark side)."""
+    ok = t.size >= cfg.min_hand_px
+    ok &= np.array([not ctx.at_edge(b, cfg.edge_margin) for b in t.boxes], dtype=bool)
+    ok &= np.array([not ctx.overlaps_other(int(f), t.track_id, b)
+                    for f, b in zip(t.frames, t.boxes)], dtype=bool)
+    ok &= t.speed() < cfg.fast_motion
+    cut_near = np.array([ctx.near_cut(int(f), int(f), pad=1) for f in t.frames], dtype=bool)
+    return ok & ~cut_near
+
+
+def _segments(t: TrackData, ctx: ClipContext) -> list[np.ndarray]:
+    """Index arrays of ``t`` split at scene cuts (baselines restart at every cut)."""
+    if not ctx.cuts or t.n == 0:
+        return [np.arange(t.n)]
+    seg_id = np.searchsorted(np.asarray(sorted(ctx.cuts)), t.frames, side="right")
+    return [np.flatnonzero(seg_id == s) for s in np.unique(seg_id)]
+
+
+def _runs_to_findings(
+    t: TrackData, ctx: ClipContext, cfg: TemporalConfig, active: np.ndarray,
+    kind: str, strength: np.ndarray, message: Callable[[int, int, dict[str, Any]], str],
+    evidence: Callable[[np.ndarray], dict[str, Any]],
+) -> list[Finding]:
+    """Debounce an indicator over a track's observations and emit findings."""
+    min_len = max(cfg.min_event_frames, ctx.frames(cfg.min_event_s))
+    gap = ctx.frames(cfg.merge_gap_s, minimum=0)
+    out = []
+    # Runs are over observation indices; a missed frame inside a run is not a break.
+    for a, b in find_runs(list(active), min_len=1, merge_gap=gap):
+        span = t.frames[b] - t.frames[a] + 1
+        if span < min_len or int(active[a:b + 1].sum()) < min_len:
+            continue
+        idx = np.arange(a, b + 1)[active[a:b + 1]]
+        s = float(np.clip(np.median(strength[idx]), 0.0, 1.0))
+        ev = evidence(idx)
+        ev["frames_flagged"] = len(idx)
+        sev = severity_of(s, span / ctx.fps)
+        out.append(Finding(type=kind, track_id=t.track_id, start_frame=int(t.frames[a]),
+                           end_frame=int(t.frames[b]), severity=sev,
+                           message=message(int(t.frames[a]), int(t.frames[b]), ev),
+                           evidence=ev))
+    return out
+
+
+# --------------------------------------------------------------------------- detectors
+
+
+def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Finding]:
+    """A confident, established hand stops being detected mid-shot and its pixels go too."""
+    out = []
+    min_gap = ctx.frames(cfg.vanish_min_gap_s, minimum=3)
+    history = ctx.frames(cfg.vanish_min_history_s, minimum=5)
+    speed = t.speed()
+    ends = [(i, int(t.frames[i + 1])) for i in range(t.n - 1)
+            if t.frames[i + 1] - t.frames[i] - 1 >= min_gap]
+    if ctx.last_frame - t.frames[-1] >= min_gap:
+        ends.append((t.n - 1, -1))
+    for i, back in ends:
+        if i + 1 < history:
+            continue
+        last = int(t.frames[i])
+        box = t.boxes[i]
+        recent = slice(max(0, i - 4), i + 1)
+        if float(np.median(t.score[recent])) < cfg.vanish_min_score:
+            continue
+        if t.size[i] < cfg.min_hand_px or ctx.at_edge(box, cfg.edge_margin):
+            continue
+        step = (t.center[i] - t.center[max(0, i - 2)]) / max(1, int(t.frames[i] - t.frames[max(0, i - 2)]))
+        pred = box + np.tile(step * min_gap, 2)
+        if ctx.at_edge(pred, cfg.edge_margin):
+            continue  # on its way out of the frame
+        if float(np.max(speed[recent])) >= cfg.fast_motion:
+            continue  # motion blur: the detector loses fast hands
+        end = (back - 1) if back >= 0 else ctx.last_frame
+        if ctx.near_cut(last, min(end, last + min_gap)):
+            continue
+        if any(ctx.overlaps_other(f, t.track_id, box, iou=0.02) for f in range(last - 2, last + 1)):
+            continue  # occluded by / merged with the other hand
+        # Judge the first two frames after the loss: a hand moving at under `fast_motion`
+        # hand sizes per frame cannot empty its own box that fast, a vanishing one does.
+        gone = _ghost_gone(ctx, last, box, min(end, last + 2))
+        if gone is None or gone[0] > cfg.vanish_skin_drop:
+            continue  # no pixel proof, or the hand is still there (a detector miss)
+        ratio, skin_then, skin_now = gone
+        returns = back if back >= 0 else _returns_as(ctx, t, last)
+        gap_s = ((returns if returns >= 0 else ctx.last_frame + 1) - last - 1) / ctx.fps
+        strength = min(1.0, (1.0 - ratio) * 1.2)
+        ev = {"last_seen_frame": last, "returned_frame": returns if returns >= 0 else None,
+              "gap_s": round(gap_s, 3), "skin_then": skin_then, "skin_now": skin_now,
+              "score_before": round(float(np.median(t.score[recent])), 3),
+              "hand_px": round(float(t.size[i]), 1)}
+        where = (f"returns at frame {returns} after {gap_s:.2f}s" if returns >= 0
+                 else "never returns")
+        out.append(Finding(
+            type="hand_vanish", track_id=t.track_id, start_frame=last + 1,
+            end_frame=max(last + 1, (returns - 1) if returns >= 0 else ctx.last_frame),
+            severity=severity_of(strength, max(gap_s, 0.0)),
+            message=(f"hand {t.track_id} vanishes mid-shot after frame {last} "
+                     f"(its skin pixels drop to {ratio:.0%} of before) and {where}"),
+            evidence=ev))
+    return out
+
+
+def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int,
+                ) -> tuple[float, float, float] | None:
+    """Largest skin ratio now/then of the ghost at ``box`` over frames last+1..until."""
+    from vidhand.tracking.identity import box_iou
+
+    ratios, then, now = [], [], []
+    for f in range(last + 1, until + 1):
+        for g in ctx.ghosts.get(f, ()):
+            if g["last_frame"] == last or box_iou(np.asarray(g["box"]), box) > 0.5:
+                if g["skin_then"] > 0.15:
+                    ratios.append(g["skin_now"] / g["skin_then"])
+                    then.append(g["skin_then"])
+                    now.append(g["skin_now"])
+                break
+    if not ratios:
+        return None
+    return (float(np.max(ratios)), round(float(np.median(then)), 3),
+            round(float(np.median(now)), 3))
+
+
+def _returns_as(ctx: ClipContext, t: TrackData, last: int) -> int:
+    """First frame where another track starts near where ``t`` was last seen (or -1)."""
+    size = float(np.median(t.size))
+    best = -1
+    for tid, (first, _end, _c, _s) in ctx.track_spans.items():
+        if tid == t.track_id or first <= last:
+            continue
+        boxes = ctx.boxes.get(first, [])
+        for other_id, b in boxes:
+            if other_id != tid:
+                continue
+            c = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
+            if np.linalg.norm(c - t.center[-1]) <= 1.5 * size and (best < 0 or first < best):
+                best = first
+    return best
+
+
+def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                          ) -> list[Finding]:
+    """Detector confidence collapses on a hand that stays in place (it is melting)."""
+    out = []
+    judge = _judgeable(t, ctx, cfg)
+    speed = t.speed()
+    half = ctx.frames(cfg.baseline_s / 2)
+    for seg in _segments(t, ctx):
+        if len(seg) < 2 * cfg.min_event_frames:
+            continue
+        score = t.score[seg]
+        med, _ = rolling_median_mad(score, t.frames[seg], half)
+        drop = med - score
+        active = np.zeros(t.n, dtype=bool)
+        active[seg] = ((score < cfg.lowconf_score) & (drop > cfg.lowconf_drop)
+                       & (speed[seg] < cfg.lowconf_still) & judge[seg])
+        # A collapse needs a confident hand before it: not the first frames of a track.
+        history = ctx.frames(cfg.vanish_min_history_s, minimum=5)
+        confident_before = np.zeros(len(seg), dtype=bool)
+        run = 0
+        for j in range(len(seg)):
+            confident_before[j] = run >= history
+            run = run + 1 if score[j] >= cfg.vanish_min_score else (run if active[seg[j]] else 0)
+        active[seg] &= _extend_true(confident_before, active[seg])
+        strength = np.zeros(t.n)
+        strength[seg] = np.clip(drop / 0.6, 0.0, 1.0)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, active, "low_confidence", strength,
+            lambda a, b, ev: (f"hand {t.track_id} stops looking like a hand in frames {a}-{b}: "
+                              f"detector confidence {ev['score_min']:.2f} vs "
+                              f"{ev['score_baseline']:.2f} usual, while it stays in place"),
+            lambda idx, seg=seg, med=med: {
+                "score_min": round(float(t.score[idx].min()), 3),
+                "score_baseline": round(float(np.nanmedian(t.score[seg])), 3)},
+        ))
+    return out
+
+
+def _extend_true(start_ok: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Keep runs of ``active`` only if ``start_ok`` holds at the run's first sample."""
+    keep = np.zeros(len(active), dtype=bool)
+    on = False
+    for j, a in enumerate(active):
+        if not a:
+            on = False
+            continue
+        if j == 0 or not active[j - 1]:
+            on = bool(start_ok[j])
+        keep[j] = on
+    return keep
+
+
+def _stable_sign(values: NDF, strong: float) -> NDF:
+    """Sign of ``values`` where |value| >= strong, else 0."""
+    return np.where(np.abs(values) >= strong, np.sign(values), 0.0)
+
+
+def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Finding]:
+    """Mirror flips (``handedness_flip``) and palm/back or order breaks (``topology_change``).
+
+    A real hand turning over changes its chirality gradually, through an edge-on pose.
+    A label flicker changes the label only. A mirrored hand changes label *and*
+    chirality at once; a palm flipped without rotation changes chirality at once.
+    """
+    out = []
+    judge = _judgeable(t, ctx, cfg)
+    ch = _stable_sign(t.chirality, cfg.chirality_min)
+    half = ctx.frames(cfg.baseline_s / 2)
+    for seg in _segments(t, ctx):
+        if len(seg) < 3 * cfg.min_event_frames:
+            continue
+        lab_med, _ = rolling_median_mad(t.label[seg], t.frames[seg], half)
+        ch_med, _ = rolling_median_mad(ch[seg], t.frames[seg], half)
+        base_lab = np.sign(lab_med)
+        base_ch = np.sign(ch_med)
+        lab = t.label[seg]
+        c = ch[seg]
+        confident = t.score[seg] >= cfg.flip_min_score
+        label_off = (lab != 0) & (base_lab != 0) & (lab != base_lab) & confident
+        ch_off = (c != 0) & (base_ch != 0) & (c != base_ch)
+        # Abrupt: no edge-on frame between the last baseline-like frame and this one.
+        abrupt = _abrupt(t.chirality[seg], cfg.chirality_min)
+        mirror = np.zeros(t.n, dtype=bool)
+        mirror[seg] = label_off & ch_off & abrupt & judge[seg]
+        topo = np.zeros(t.n, dtype=bool)
+        sure = t.score[seg] >= cfg.topology_min_score
+        strong = np.abs(t.chirality[seg]) >= 2 * cfg.chirality_min
+        topo[seg] = ((~label_off) & ch_off & abrupt & sure & strong & judge[seg]) | (
+            ~t.knuckles_ok[seg] & (np.abs(t.chirality[seg]) >= 2 * cfg.chirality_min)
+            & judge[seg])
+        strength = np.clip(np.abs(t.chirality) / 0.4, 0.0, 1.0)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, mirror, "handedness_flip", strength,
+            lambda a, b, ev: (f"hand {t.track_id} turns into a mirrored "
+                              f"{ev['label_during']} hand in frames {a}-{b} "
+                              f"(was {ev['label_before']}; thumb side flips without rotation)"),
+            lambda idx, seg=seg, base_lab=base_lab: {
+                "label_before": _label_name(float(np.median(base_lab))),
+                "label_during": _label_name(float(np.median(t.label[idx]))),
+                "score": round(float(np.median(t.score[idx])), 3),
+                "chirality_during": round(float(np.median(t.chirality[idx])), 3)},
+        ))
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, topo, "topology_change", strength,
+            lambda a, b, ev: (f"hand {t.track_id}: finger order/palm side breaks in frames "
+                              f"{a}-{b} ({ev['reason']})"),
+            lambda idx: {
+                "reason": ("knuckle order permuted" if (~t.knuckles_ok[idx]).mean() > 0.5
+                           else "palm and back swap without the hand rotating"),
+                "chirality_during": round(float(np.median(t.chirality[idx])), 3),
+                "knuckle_order_broken_frames": int((~t.knuckles_ok[idx]).sum())},
+        ))
+    return out
+
+
+def _label_name(v: float) -> str:
+    return "right" if v > 0 else "left" if v < 0 else "unknown"
+
+
+def _abrupt(chirality: NDF, strong: float) -> np.ndarray:
+    """True at frames whose chirality sign differs from the previous strong sign with no
+    weak (edge-on) frame in between, and then for as long as the new sign holds."""
+    out = np.zeros(len(chirality), dtype=bool)
+    prev_sign = 0.0
+    weak_since = False
+    state = False
+    for i, v in enumerate(chirality):
+        if abs(v) < strong:
+            weak_since = True
+            state = False if state else state
+            continue
+        s = np.sign(v)
+        if prev_sign != 0 and s != prev_sign:
+            state = not weak_since
+        out[i] = state
+        prev_sign = s
+        weak_since = False
+    return out
+
+
+def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                            ) -> list[Finding]:
+    """A finger's length relative to the palm jumps away from the hand's own baseline."""
+    out = []
+    judge = _judgeable(t, ctx, cfg)
+    half = ctx.frames(cfg.baseline_s / 2)
+    # Whole-finger lengths (sum of the finger's bones in BONES order) relative to the palm.
+    groups = {"thumb": [0, 1], "index": [2, 3, 4], "middle": [5, 6, 7], "ring": [8, 9, 10],
+              "pinky": [11, 12, 13]}
+    lengths = np.stack([t.bones[:, g].sum(axis=1) for g in groups.values()], axis=1)
+    names = list(groups)
+    for seg in _segments(t, ctx):
+        if len(seg) < 3 * cfg.min_event_frames:
+            continue
+        rel = np.zeros((t.n, len(names)))
+        for k in range(len(names)):
+            x = lengths[seg, k]
+            med, mad = rolling_median_mad(x, t.frames[seg], half)
+            dev = np.abs(x - med)
+            ok = dev > np.maximum(cfg.drift_mad_k * 1.4826 * mad, cfg.drift_rel * med)
+            # Only fingers the landmarks see extended: curled fingers' 3D length is a guess.
+            ok &= t.extended[seg, k] == 1
+            rel[seg, k] = np.where(ok, dev / np.maximum(med, 1e-6), 0.0)
+        worst = rel.max(axis=1)
+        active = (worst > 0) & judge
+        strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, active, "proportion_drift", strength,
+            lambda a, b, ev: (f"hand {t.track_id}: {ev['finger']} finger length changes by "
+                              f"{ev['change']:+.0%} against the palm in frames {a}-{b}"),
+            lambda idx, rel=rel, seg=seg: _drift_evidence(idx, rel, lengths, names, seg,
+                                                          t, half),
+        ))
+    return out
+
+
+def _drift_evidence(idx: np.ndarray, rel: NDF, lengths: NDF, names: list[str],
+                    seg: np.ndarray, t: TrackData, half: int) -> dict[str, Any]:
+    k = int(np.argmax(rel[idx].max(axis=0)))
+    base = float(np.median(lengths[seg, k]))
+    during = float(np.median(lengths[idx, k]))
+    return {"finger": names[k], "ratio_baseline": round(base, 4),
+            "ratio_during": round(during, 4), "change": round(during / base - 1.0, 4)}
+
+
+def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                         ) -> list[Finding]:
+    """Digits seen in the pixels against what the landmarks' articulation predicts."""
+    if not any(p for p in t.px):
+        return []
+    judge = _judgeable(t, ctx, cfg) & np.array(
+        [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+    digits = np.array([p.get("px_digits", -1) for p in t.px], dtype=np.float64)
+    unmatched = np.array([p.get("px_unmatched_digits", 0) for p in t.px], dtype=np.float64)
+    support = np.array([p.get("px_finger_support", [1.0] * 5) for p in t.px],
+                       dtype=np.float64).reshape(-1, 5)
+    gaps = np.array([p.get("px_gaps", [np.nan] * 4) for p in t.px],
+                    dtype=np.float64).reshape(-1, 4)
+    out: list[Finding] = []
+    half = ctx.frames(cfg.baseline_s / 2)
+
+    # extra_finger: more digits than a hand has, one that no landmark finger explains.
+    extra = judge & (digits >= cfg.extra_min_digits) & (unmatched >= 1)
+    out.extend(_runs_to_findings(
+        t, ctx, cfg, extra, "extra_finger",
+        np.clip((digits - 5) / 2, 0, 1),
+        lambda a, b, ev: (f"hand {t.track_id} shows {ev['digits_seen']} digits in frames "
+                          f"{a}-{b} ({ev['unmatched']} not explained by the hand's skeleton)"),
+        lambda idx: {"digits_seen": int(np.median(digits[idx])),
+                     "digits_expected": int(np.median(t.n_extended[idx])),
+                     "unmatched": int(np.median(unmatched[idx]))}))
+
+    # missing_finger: a finger the landmarks call extended has no pixels along it.
+    ext = t.extended.astype(bool)
+    for seg in _segments(t, ctx):
+        if len(seg) < 3 * cfg.min_event_frames:
+            continue
+        sup_base = np.zeros((t.n, 5))
+        for k in range(5):
+            x = np.where(ext[seg, k], support[seg, k], np.nan)
+            med, _ = rolling_median_mad(x, t.frames[seg], half)
+            sup_base[seg, k] = med
+        lack = ext & (support < cfg.support_missing) & (
+            np.nan_to_num(sup_base, nan=0.0) - support > 0.35)
+        finger = np.argmax(lack, axis=1)
+        missing_on = judge & lack.any(axis=1)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, missing_on, "missing_finger",
+            np.clip(1.0 - support[np.arange(t.n), finger], 0, 1),
+            lambda a, b, ev: (f"hand {t.track_id}: the {ev['finger']} finger the skeleton "
+                              f"shows extended has no pixels in frames {a}-{b} "
+                              f"(coverage {ev['coverage']:.0%} vs {ev['coverage_usual']:.0%})"),
+            lambda idx, finger=finger, sup_base=sup_base: {
+                "finger": FINGER_NAMES[int(np.bincount(finger[idx]).argmax())],
+                "coverage": round(float(np.median(
+                    support[idx, int(np.bincount(finger[idx]).argmax())])), 3),
+                "coverage_usual": round(float(np.nanmedian(
+                    sup_base[idx, int(np.bincount(finger[idx]).argmax())])), 3),
+                "digits_seen": int(np.median(digits[idx])),
+                "digits_expected": int(np.median(t.n_extended[idx]))}))
+
+        # fused_fingers: two adjacent extended fingers with no gap where they usually part.
+        both = ext[:, :-1] & ext[:, 1:]
+        gap_base = np.zeros((t.n, 4))
+        for k in range(4):
+            x = np.where(both[seg, k], gaps[seg, k], np.nan)
+            med, _ = rolling_median_mad(x, t.frames[seg], half)
+            gap_base[seg, k] = med
+        fused = both & (gaps <= cfg.gap_fused) & (np.nan_to_num(gap_base, nan=0.0) > 0.2)
+        pair = np.argmax(fused, axis=1)
+        fused_on = judge & fused.any(axis=1)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, fused_on, "fused_fingers",
+            np.clip(gap_base[np.arange(t.n), pair] * 2, 0, 1),
+            lambda a, b, ev: (f"hand {t.track_id}: {ev['pair']} fingers merge into one in "
+                              f"frames {a}-{b} (no gap where the skeleton has two fingers)"),
+            lambda idx, pair=pair, gap_base=gap_base: {
+                "pair": _PAIR_NAMES[int(np.bincount(pair[idx]).argmax())],
+                "gap": round(float(np.median(gaps[idx, int(np.bincount(pair[idx]).argmax())])),
+                             3),
+                "gap_usual": round(float(np.nanmedian(
+                    gap_base[idx, int(np.bincount(pair[idx]).argmax())])), 3)}))
+
+        # finger_count_change: digits seen move off the hand's own baseline while the
+        # skeleton's articulation stays the same (a finger closing is not a defect).
+        resid = np.where(judge, digits - t.n_extended, np.nan)
+        med, _ = rolling_median_mad(resid[seg], t.frames[seg], half)
+        lm_med, _ = rolling_median_mad(t.n_extended[seg].astype(float), t.frames[seg], half)
+        change = np.zeros(t.n, dtype=bool)
+        steady = np.abs(t.n_extended[seg] - lm_med) < 0.5
+        change[seg] = (np.abs(resid[seg] - med) >= 1.0) & steady & judge[seg]
+        change &= ~(extra | missing_on | fused_on)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, change, "finger_count_change",
+            np.clip(np.abs(np.nan_to_num(resid)) / 2, 0, 1),
+            lambda a, b, ev: (f"hand {t.track_id} shows {ev['digits_seen']} digits in frames "
+                              f"{a}-{b} instead of its usual {ev['digits_usual']} while its "
+                              f"skeleton does not move"),
+            lambda idx, med=med, seg=seg: {
+                "digits_seen": int(np.median(digits[idx])),
+                "digits_usual": int(round(float(np.nanmedian(
+                    med[np.searchsorted(seg, idx)]) + np.median(t.n_extended[idx])))),
+                "digits_expected": int(np.median(t.n_extended[idx]))}))
+    return out
+
+
+DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding]], ...] = (
+    detect_vanish,
+    detect_low_confidence,
+    detect_flips,
+    detect_proportion_drift,
+    detect_finger_pixels,
+)
+
+__all__ = ["BONES", "DETECTORS", "TemporalConfig", "TemporalModel"]

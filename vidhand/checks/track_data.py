@@ -1,0 +1,160 @@
+"""Per-track arrays and clip context that the temporal detectors read.
+
+The temporal model buffers each track's per-frame evidence while the video streams,
+then hands a :class:`TrackData` (numpy arrays over the frames where the hand was
+detected) and the :class:`ClipContext` (cuts, other hands, ghosts) to each detector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from vidhand.tracking.identity import box_iou
+from vidhand.types import Hand, HandFrame
+
+NDF = npt.NDArray[np.float64]
+NDI = npt.NDArray[np.int64]
+
+
+@dataclass
+class ClipContext:
+    """What the detectors need to know about the whole clip, beyond one track."""
+
+    frame_rate: Fraction
+    frame_size_wh: tuple[int, int]
+    last_frame: int = -1
+    cuts: list[int] = field(default_factory=list)
+    scene_diff: dict[int, float] = field(default_factory=dict)
+    boxes: dict[int, list[tuple[int, NDF]]] = field(default_factory=dict)
+    ghosts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    track_spans: dict[int, tuple[int, int, NDF, float]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        """Nominal frames per second."""
+        return float(self.frame_rate)
+
+    def frames(self, seconds: float, minimum: int = 1) -> int:
+        """Convert a duration to a frame count at the nominal rate (at least ``minimum``)."""
+        return max(minimum, round(seconds * self.fps))
+
+    def near_cut(self, a: int, b: int, pad: int = 2) -> bool:
+        """Whether a scene cut falls in frames [a - pad, b + pad]."""
+        return any(a - pad <= c <= b + pad for c in self.cuts)
+
+    def at_edge(self, box: NDF, margin: float = 0.02) -> bool:
+        """Whether ``box`` touches the frame border (within ``margin`` of the frame size)."""
+        w, h = self.frame_size_wh
+        mx, my = margin * w, margin * h
+        return bool(box[0] <= mx or box[1] <= my or box[2] >= w - mx or box[3] >= h - my)
+
+    def overlaps_other(self, frame: int, track_id: int, box: NDF, iou: float = 0.05) -> bool:
+        """Whether another hand's box overlaps ``box`` in ``frame``."""
+        return any(tid != track_id and box_iou(box, other) > iou
+                   for tid, other in self.boxes.get(frame, ()))
+
+
+@dataclass
+class TrackData:
+    """One track's evidence over the frames where it was detected (arrays of length n)."""
+
+    track_id: int
+    frames: NDI
+    label: NDF  # +1 right, -1 left, 0 unknown
+    score: NDF
+    size: NDF  # hand size in source px
+    center: NDF  # (n, 2) palm centre
+    boxes: NDF  # (n, 4)
+    chirality: NDF
+    knuckles_ok: npt.NDArray[np.bool_]
+    n_extended: NDI
+    extended: NDI  # (n, 5)
+    bones: NDF  # (n, 14)
+    px: list[dict[str, Any]]  # pixel evidence per frame ({} when not measured)
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return len(self.frames)
+
+    def speed(self) -> NDF:
+        """Palm-centre speed in hand sizes per frame (0 for the first observation)."""
+        if self.n < 2:
+            return np.zeros(self.n)
+        d = np.linalg.norm(np.diff(self.center, axis=0), axis=1)
+        dt = np.maximum(np.diff(self.frames), 1)
+        sp = d / dt / np.maximum(self.size[1:], 1.0)
+        return np.concatenate([[0.0], sp])
+
+
+class TrackBuffer:
+    """Accumulates rows for one track while frames stream by."""
+
+    def __init__(self, track_id: int) -> None:
+        self.track_id = track_id
+        self.rows: list[tuple[int, Hand]] = []
+
+    def add(self, frame_index: int, hand: Hand) -> None:
+        """Append one observation."""
+        self.rows.append((frame_index, hand))
+
+    @property
+    def last_frame(self) -> int:
+        """Frame of the latest observation."""
+        return self.rows[-1][0]
+
+    def to_data(self) -> TrackData:
+        """Freeze the rows into arrays."""
+        hands = [h for _, h in self.rows]
+        feats = [h.features for h in hands]
+
+        def arr(key: str, default: Any, dtype: Any = np.float64) -> Any:
+            return np.array([f.get(key, default) for f in feats], dtype=dtype)
+
+        px_keys = [{k: v for k, v in f.items() if k.startswith("px_")} for f in feats]
+        return TrackData(
+            track_id=self.track_id,
+            frames=np.array([fi for fi, _ in self.rows], dtype=np.int64),
+            label=np.array([{"right": 1.0, "left": -1.0}.get(h.handedness, 0.0) for h in hands]),
+            score=np.array([h.handedness_score for h in hands], dtype=np.float64),
+            size=np.array([h.size_px for h in hands], dtype=np.float64),
+            center=np.array([h.palm_center_px for h in hands], dtype=np.float64).reshape(-1, 2),
+            boxes=np.array([h.bbox_xyxy for h in hands], dtype=np.float64).reshape(-1, 4),
+            chirality=arr("lm_chirality", 0.0),
+            knuckles_ok=arr("lm_knuckles_ok", True, bool),
+            n_extended=arr("lm_n_extended", 0, np.int64),
+            extended=np.array([f.get("lm_extended", [0] * 5) for f in feats],
+                              dtype=np.int64).reshape(-1, 5),
+            bones=np.array([f.get("lm_bones", [np.nan] * 14) for f in feats],
+                           dtype=np.float64).reshape(-1, 14),
+            px=px_keys,
+        )
+
+
+def record_frame(ctx: ClipContext, hand_frame: HandFrame, cut_ratio: float = 4.0,
+                 cut_min: float = 0.08) -> None:
+    """Update the clip context with one frame: boxes, ghosts and scene-cut detection.
+
+    A cut is a frame whose ``scene_diff`` exceeds both ``cut_min`` and ``cut_ratio``
+    times the median of the previous ten frames' differences.
+    """
+    f = hand_frame.frame_index
+    ctx.last_frame = f
+    ctx.boxes[f] = [(h.track_id if h.track_id is not None else -1,
+                     h.bbox_xyxy.astype(np.float64)) for h in hand_frame.hands]
+    ghosts = hand_frame.features.get("ghosts")
+    if ghosts:
+        ctx.ghosts[f] = ghosts
+    diff = hand_frame.features.get("scene_diff")
+    if diff is None:
+        return
+    recent = [ctx.scene_diff[k] for k in range(f - 10, f) if k in ctx.scene_diff]
+    ctx.scene_diff[f] = float(diff)
+    base = float(np.median(recent)) if recent else 0.0
+    if diff >= cut_min and diff >= cut_ratio * max(base, 0.01):
+        ctx.cuts.append(f)

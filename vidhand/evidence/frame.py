@@ -1,0 +1,162 @@
+"""The evidence stage: measurements that need the frame's pixels, made once per frame.
+
+It runs between the landmarker and the landmark cache, so everything it measures is
+saved with the landmarks and the temporal checks replay without video or MediaPipe.
+
+Per hand (``Hand.features``): landmark geometry (:mod:`vidhand.evidence.landmarks`)
+and pixel evidence (:mod:`vidhand.evidence.pixels`).
+
+Per frame (``HandFrame.features``):
+
+- ``scene_diff``: mean absolute difference of a 32x18 Lab thumbnail against the
+  previous frame's, in [0, 1]; scene cuts are spikes of it.
+- ``ghosts``: for each hand seen within the last ``ghost_window`` frames and not
+  detected now, how much of its last box still shows its skin colour now compared
+  with when it was seen: a hand the detector merely missed is still there in the
+  pixels; a hand that vanished or melted is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vidhand.evidence.landmarks import landmark_features
+from vidhand.hand_model import EDGES
+from vidhand.tracking.identity import box_iou
+from vidhand.types import Frame, Hand, HandFrame
+
+_THUMB_WH = (32, 18)
+
+
+@dataclass
+class _Seen:
+    frame_index: int
+    box: npt.NDArray[np.float64]  # analysed pixels
+    mean: npt.NDArray[np.float64]  # Lab colour model of the hand
+    icov: npt.NDArray[np.float64]
+    skin_then: float
+
+
+def _bone_samples(image: npt.NDArray[np.uint8], pts: npt.NDArray[np.float64]) -> npt.NDArray:
+    h, w = image.shape[:2]
+    samples = []
+    for a, b in EDGES:
+        for t in (0.25, 0.5, 0.75):
+            x, y = pts[a] * (1 - t) + pts[b] * t
+            xi, yi = int(round(x)), int(round(y))
+            if 0 <= xi < w and 0 <= yi < h:
+                samples.append(image[yi, xi])
+    return np.asarray(samples, dtype=np.uint8).reshape(-1, 3)
+
+
+def _lab(pixels_rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    return cv2.cvtColor(pixels_rgb.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(
+        np.float64)
+
+
+def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
+                   mean: npt.NDArray[np.float64], icov: npt.NDArray[np.float64]) -> float:
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = box
+    x0, y0 = max(int(x0), 0), max(int(y0), 0)
+    x1, y1 = min(int(np.ceil(x1)), w), min(int(np.ceil(y1)), h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return 0.0
+    crop = image[y0:y1, x0:x1]
+    step = max(1, int(max(crop.shape[:2]) // 32))  # ~32x32 samples are plenty
+    lab = _lab(np.ascontiguousarray(crop[::step, ::step]))
+    d = lab - mean
+    m2 = np.einsum("ij,jk,ik->i", d, icov, d)
+    return float(np.mean(m2 < 9.0))  # within 3 sigma
+
+
+class EvidenceExtractor:
+    """Adds landmark, pixel and frame-level evidence to each :class:`HandFrame`.
+
+    Args:
+        pixels: measure pixel evidence of each hand (digits, gaps, mask quality).
+        ghost_window: frames during which an undetected hand's last box is still looked at.
+    """
+
+    def __init__(self, pixels: bool = True, ghost_window: int = 45) -> None:
+        self.pixels = pixels
+        self.ghost_window = ghost_window
+        self._prev_thumb: npt.NDArray[np.float32] | None = None
+        self._seen: list[_Seen] = []
+        self._measure: Any = None
+        if pixels:
+            from vidhand.evidence.pixels import measure_hand
+
+            self._measure = measure_hand
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Parameters that change the evidence (recorded in the report)."""
+        return {"pixels": self.pixels, "ghost_window": self.ghost_window}
+
+    def process(self, frame: Frame, hand_frame: HandFrame) -> HandFrame:
+        """Return ``hand_frame`` with per-hand and per-frame features filled in."""
+        image = frame.image
+        hands = []
+        for hand in hand_frame.hands:
+            feats = dict(hand.features)
+            feats.update(landmark_features(hand))
+            if self._measure is not None:
+                others = [h for h in hand_frame.hands if h is not hand]
+                feats.update(self._measure(image, hand, frame.scale, others))
+            hands.append(Hand(landmarks_px=hand.landmarks_px, landmarks_norm=hand.landmarks_norm,
+                              world=hand.world, handedness=hand.handedness,
+                              handedness_score=hand.handedness_score, features=feats))
+        features = dict(hand_frame.features)
+        features["scene_diff"] = self._scene_diff(image)
+        features["ghosts"] = self._ghosts(frame, hands)
+        return HandFrame(frame_index=hand_frame.frame_index, pts_s=hand_frame.pts_s,
+                         hands=tuple(hands), frame_size_wh=hand_frame.frame_size_wh,
+                         features=features)
+
+    def _scene_diff(self, image: npt.NDArray[np.uint8]) -> float:
+        thumb = cv2.resize(image, _THUMB_WH, interpolation=cv2.INTER_AREA)
+        lab = cv2.cvtColor(thumb, cv2.COLOR_RGB2LAB).astype(np.float32) / 255.0
+        prev, self._prev_thumb = self._prev_thumb, lab
+        if prev is None:
+            return 0.0
+        return round(float(np.mean(np.abs(lab - prev))), 4)
+
+    def _ghosts(self, frame: Frame, hands: list[Hand]) -> list[dict[str, Any]]:
+        image = frame.image
+        f = frame.index
+        boxes = [h.bbox_xyxy.astype(np.float64) / frame.scale for h in hands]
+        ghosts = []
+        still: list[_Seen] = []
+        for seen in self._seen:
+            if f - seen.frame_index > self.ghost_window:
+                continue
+            if any(box_iou(seen.box, b) > 0.1 for b in boxes):
+                continue  # re-detected (or another hand is there): refreshed below
+            now = _skin_fraction(image, seen.box, seen.mean, seen.icov)
+            ghosts.append({"box": [round(float(v) * frame.scale, 1) for v in seen.box],
+                           "last_frame": seen.frame_index,
+                           "skin_then": round(seen.skin_then, 3), "skin_now": round(now, 3)})
+            still.append(seen)
+        # Remember every hand seen now (replacing older sightings of the same place).
+        for hand, box in zip(hands, boxes):
+            pts = hand.landmarks_px.astype(np.float64) / frame.scale
+            samples = _bone_samples(image, pts)
+            if len(samples) < 12:
+                continue
+            lab = _lab(samples)
+            mean = lab.mean(axis=0)
+            cov = np.cov(lab, rowvar=False) + np.diag([60.0, 12.0, 12.0])
+            icov = np.linalg.inv(cov)
+            pad = 0.15 * (box[2:] - box[:2])
+            grown = np.concatenate([box[:2] - pad, box[2:] + pad])
+            seen = _Seen(f, grown, mean, icov, _skin_fraction(image, grown, mean, icov))
+            still = [s for s in still if box_iou(s.box, grown) < 0.3]
+            still.append(seen)
+        self._seen = still
+        return ghosts

@@ -1,0 +1,163 @@
+"""Geometric evidence from one hand's 21 landmarks.
+
+Everything here is per hand and per frame; the temporal checks compare these
+numbers with the same hand's own baseline over time.
+
+- Finger extension from joint angles of the *world* landmarks (metric 3D, so
+  perspective and hand size do not change them).
+- Bone lengths relative to the palm (world landmarks): proportion drift.
+- Chirality: the signed area of the palm polygon (wrist, index MCP, pinky MCP)
+  in the image. For a given hand it flips sign when the hand turns over, passing
+  through an edge-on pose (small area); a mirrored hand flips it at once.
+- Knuckle order: index, middle, ring and pinky MCPs must lie in a monotonic
+  angular order around the wrist; a permutation is a topology break.
+- Joint-limit violation: hyperextension of finger joints beyond anatomical range.
+
+Example:
+    >>> feats = landmark_features(hand)
+    >>> feats["lm_extended"]  # e.g. [1, 1, 0, 0, 0] thumb..pinky
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from vidhand.hand_model import FINGERS
+from vidhand.types import Hand
+
+#: Bones whose length relative to the palm is followed: (name, from, to).
+BONES: tuple[tuple[str, int, int], ...] = (
+    ("thumb_1", 2, 3), ("thumb_2", 3, 4),
+    ("index_1", 5, 6), ("index_2", 6, 7), ("index_3", 7, 8),
+    ("middle_1", 9, 10), ("middle_2", 10, 11), ("middle_3", 11, 12),
+    ("ring_1", 13, 14), ("ring_2", 14, 15), ("ring_3", 15, 16),
+    ("pinky_1", 17, 18), ("pinky_2", 18, 19), ("pinky_3", 19, 20),
+)
+#: Palm segments whose sum is the hand's scale.
+PALM_SEGMENTS: tuple[tuple[int, int], ...] = ((0, 5), (0, 17), (5, 17), (0, 9))
+
+_BONE_FROM = np.array([b[1] for b in BONES])
+_BONE_TO = np.array([b[2] for b in BONES])
+
+
+def _angle_deg(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> float:
+    na = float(np.linalg.norm(a))
+    nb = float(np.linalg.norm(b))
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    c = float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))
+    return float(np.degrees(np.arccos(c)))
+
+
+def finger_flexion(world: npt.NDArray[np.floating]) -> list[float]:
+    """Total flexion in degrees of each finger (thumb..pinky): 0 = straight.
+
+    Sum of the bend angles at the finger's joints, measured between consecutive
+    bones of the chain wrist/CMC -> MCP -> PIP -> DIP -> TIP in world coordinates.
+    """
+    out = []
+    for name, chain in FINGERS.items():
+        pts = [world[0], *(world[i] for i in chain)] if name != "thumb" else [
+            world[i] for i in (0, *chain)]
+        bones = [pts[i + 1] - pts[i] for i in range(len(pts) - 1)]
+        # For the thumb skip the wrist->CMC bone; for fingers skip wrist->MCP (palm).
+        bends = [_angle_deg(bones[i], bones[i + 1]) for i in range(1, len(bones) - 1)]
+        out.append(float(sum(bends)))
+    return out
+
+
+def extended_fingers(world: npt.NDArray[np.floating], flexion: list[float] | None = None,
+                     ) -> list[int]:
+    """1 where a finger is extended (straight enough and reaching away from the palm)."""
+    flex = finger_flexion(world) if flexion is None else flexion
+    palm_c = world[[0, 5, 9, 13, 17]].mean(axis=0)
+    palm = _palm_scale(world)
+    ext = []
+    for k, (name, chain) in enumerate(FINGERS.items()):
+        tip, base = world[chain[3]], world[chain[0]]
+        reach = float(np.linalg.norm(tip - palm_c) - np.linalg.norm(base - palm_c)) / palm
+        if name == "thumb":
+            # Thumb: straight-ish and its tip away from the index MCP.
+            away = float(np.linalg.norm(world[4] - world[5])) / palm
+            ext.append(int(flex[k] < 60.0 and away > 0.35))
+        else:
+            ext.append(int(flex[k] < 75.0 and reach > 0.25))
+    return ext
+
+
+def _palm_scale(world: npt.NDArray[np.floating]) -> float:
+    return max(float(sum(np.linalg.norm(world[a] - world[b]) for a, b in PALM_SEGMENTS)), 1e-6)
+
+
+def bone_ratios(world: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """Length of each bone in :data:`BONES` divided by the palm scale."""
+    lengths = np.linalg.norm(world[_BONE_TO] - world[_BONE_FROM], axis=1)
+    return lengths / _palm_scale(world)
+
+
+def chirality(px: npt.NDArray[np.floating]) -> float:
+    """Signed area of the triangle wrist / index MCP / pinky MCP over its squared size.
+
+    In [-0.5, 0.5]; the sign says which side of the palm faces the camera for a given
+    hand, a value near 0 means the palm is seen edge-on.
+    """
+    a = px[5] - px[0]
+    b = px[17] - px[0]
+    cross = float(a[0] * b[1] - a[1] * b[0])
+    norm = float(np.dot(a, a) + np.dot(b, b)) or 1.0
+    return cross / norm
+
+
+def knuckle_order_ok(px: npt.NDArray[np.floating]) -> bool:
+    """Whether index/middle/ring/pinky MCPs lie in monotonic angular order around the wrist."""
+    v = px[[5, 9, 13, 17]] - px[0]
+    ang = np.unwrap(np.arctan2(v[:, 1], v[:, 0]))
+    d = np.diff(ang)
+    return bool(np.all(d > 0) or np.all(d < 0))
+
+
+def joint_violation_deg(world: npt.NDArray[np.floating]) -> float:
+    """Largest hyperextension (degrees) of a finger PIP/DIP joint beyond a 30 deg allowance.
+
+    Measured as the bend towards the back of the hand: the sign comes from the palm
+    normal. 0 for anatomically possible poses.
+    """
+    normal = np.cross(world[5] - world[0], world[17] - world[0])
+    n = float(np.linalg.norm(normal))
+    if n < 1e-9:
+        return 0.0
+    normal = normal / n
+    worst = 0.0
+    for name, chain in FINGERS.items():
+        if name == "thumb":
+            continue
+        for j in (1, 2):  # PIP, DIP
+            b1 = world[chain[j]] - world[chain[j - 1]]
+            b2 = world[chain[j + 1]] - world[chain[j]]
+            bend = _angle_deg(b1, b2)
+            # Flexion bends the finger towards the palm side (-normal for MediaPipe's
+            # winding); bending towards the back of the hand is hyperextension.
+            direction = float(np.dot(np.cross(b1, b2), np.cross(b1, normal)))
+            if direction > 0 and bend > 30.0:
+                worst = max(worst, bend - 30.0)
+    return worst
+
+
+def landmark_features(hand: Hand) -> dict[str, Any]:
+    """All per-frame landmark evidence of one hand as a flat, JSON-able dict."""
+    world = hand.world.astype(np.float64)
+    px = hand.landmarks_px.astype(np.float64)
+    flex = finger_flexion(world)
+    ext = extended_fingers(world, flex)
+    return {
+        "lm_extended": ext,
+        "lm_n_extended": int(sum(ext)),
+        "lm_flexion": [round(f, 1) for f in flex],
+        "lm_bones": [round(float(r), 4) for r in bone_ratios(world)],
+        "lm_chirality": round(chirality(px), 4),
+        "lm_knuckles_ok": knuckle_order_ok(px),
+        "lm_joint_violation": round(joint_violation_deg(world), 1),
+    }
