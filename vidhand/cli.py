@@ -202,15 +202,16 @@ def _export(report: Report, report_path: Path, formats: list[str]) -> None:
         export_report(report, fmt, path=default_export_path(report_path, fmt))
 
 
-def _register_optional_commands() -> None:
-    try:
-        from vidhand.export.cli import export_command
-    except ImportError:  # pragma: no cover - exporters are part of the package
-        return
+def _register_commands() -> None:
+    # Sub-command modules import only click and vidhand's light modules at import time.
+    from vidhand.export.cli import export_command
+    from vidhand.synth.cli import synth_command
+
     cli.add_command(export_command, name="export")
+    cli.add_command(synth_command, name="synth")
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -383,7 +383,7 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
         label_off = (lab != 0) & (base_lab != 0) & (lab != base_lab) & confident
         ch_off = (c != 0) & (base_ch != 0) & (c != base_ch)
         # Abrupt: no edge-on frame between the last baseline-like frame and this one.
-        abrupt = _abrupt(t.chirality[seg], cfg.chirality_min)
+        abrupt = _abrupt(t.chirality[seg], t.frames[seg], cfg.chirality_min)
         mirror = np.zeros(t.n, dtype=bool)
         mirror[seg] = label_off & ch_off & abrupt & judge[seg]
         topo = np.zeros(t.n, dtype=bool)
@@ -421,24 +421,27 @@ def _label_name(v: float) -> str:
     return "right" if v > 0 else "left" if v < 0 else "unknown"
 
 
-def _abrupt(chirality: NDF, strong: float) -> np.ndarray:
-    """True at frames whose chirality sign differs from the previous strong sign with no
-    weak (edge-on) frame in between, and then for as long as the new sign holds."""
+def _abrupt(chirality: NDF, frames: np.ndarray, strong: float, max_step: int = 2) -> np.ndarray:
+    """True from a frame whose chirality sign differs from the previous strong sign with
+    no weak (edge-on) frame and no detection gap of more than ``max_step`` frames in
+    between, for as long as the new sign holds."""
     out = np.zeros(len(chirality), dtype=bool)
     prev_sign = 0.0
-    weak_since = False
+    unseen = False  # an edge-on frame or a detection gap since the last strong frame
     state = False
     for i, v in enumerate(chirality):
+        if i and frames[i] - frames[i - 1] > max_step:
+            unseen = True
         if abs(v) < strong:
-            weak_since = True
-            state = False if state else state
+            unseen = True
+            state = False
             continue
         s = np.sign(v)
         if prev_sign != 0 and s != prev_sign:
-            state = not weak_since
+            state = not unseen
         out[i] = state
         prev_sign = s
-        weak_since = False
+        unseen = False
     return out
 
 

@@ -69,6 +69,7 @@ class IdentityTracker:
         duplicate_iou: two detections in one frame overlapping more than this are one
             hand detected twice; the less confident one is dropped.
         max_gap_frames: the gap allowance in frames; overrides ``max_gap_s``.
+        max_scale_change: largest hand-size ratio between consecutive frames of one track.
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class IdentityTracker:
         handedness_weight: float = 0.25,
         duplicate_iou: float = 0.6,
         max_gap_frames: int | None = None,
+        max_scale_change: float = 1.6,
     ) -> None:
         if max_gap_s < 0:
             raise ValueError(f"max_gap_s must be >= 0, got {max_gap_s}")
@@ -88,6 +90,7 @@ class IdentityTracker:
         self.max_distance = max_distance
         self.handedness_weight = handedness_weight
         self.duplicate_iou = duplicate_iou
+        self.max_scale_change = max_scale_change
         self._live: list[_TrackState] = []
         self._done: list[_TrackState] = []
         self._next_id = 1
@@ -99,14 +102,15 @@ class IdentityTracker:
         return cls(frame_rate, max_gap_frames=int(settings["max_gap_frames"]),
                    max_distance=settings["max_distance"],
                    handedness_weight=settings["handedness_weight"],
-                   duplicate_iou=settings["duplicate_iou"])
+                   duplicate_iou=settings["duplicate_iou"],
+                   max_scale_change=settings.get("max_scale_change", 1.6))
 
     @property
     def settings(self) -> dict[str, float]:
         """Parameters that change identities (recorded in the report)."""
         return {"max_gap_frames": self.max_gap_frames, "max_distance": self.max_distance,
                 "handedness_weight": self.handedness_weight,
-                "duplicate_iou": self.duplicate_iou}
+                "duplicate_iou": self.duplicate_iou, "max_scale_change": self.max_scale_change}
 
     def _dedupe(self, hands: tuple[Hand, ...]) -> list[Hand]:
         kept: list[Hand] = []
@@ -124,6 +128,9 @@ class IdentityTracker:
         dist = float(np.linalg.norm(pred - hand.palm_center_px)) / size
         if dist > self.max_distance * (1 + 0.5 * (gap - 1)):
             return _INFEASIBLE
+        if max(hand.size_px, 1.0) / max(track.size, 1.0) > self.max_scale_change ** gap or \
+                max(track.size, 1.0) / max(hand.size_px, 1.0) > self.max_scale_change ** gap:
+            return _INFEASIBLE  # a hand does not double in size between two frames
         iou = box_iou(track.bbox + np.tile(pred - track.center, 2), hand.bbox_xyxy)
         label_cost = 0.0
         majority = track.votes.most_common(1)[0][0] if track.votes else "unknown"

@@ -1,0 +1,165 @@
+"""Tests of ``vidhand synth``: each defect on a short real clip, its truth file and the CLI.
+
+The clip is 40 frames of the ASL fingerspelling video (one large right hand on a plain
+background), re-encoded into a temporary folder; MediaPipe tracks it once per module.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import shared_clip
+
+from vidhand.errors import VidhandError
+from vidhand.synth import DEFECTS, EXPECTED_TYPES, RENDERERS, choose_params, synthesize
+from vidhand.synth.cli import synth_command
+from vidhand.synth.core import _choose_track, read_truth, truth_path
+from vidhand.synth.defects import hand_mask
+
+CLIP = "natural/asl_fingerspelling_woman_blue_bg.mp4"
+FIRST, COUNT = 40, 40  # frames 40..79 of the source: the hand is tracked in all of them
+A, B = 8, 27
+#: A pixel "changed" when it moved by more than this (CRF 17 re-encoding noise stays far below).
+CHANGED = 25
+#: Least share of the hand's area a defect visibly changes in a typical frame: defects that
+#: replace the whole hand change most of it; finger-level ones at least a sliver (fusing two
+#: fingers that already touch only removes the seam between them).
+MIN_CHANGED = {"vanish": 0.2, "melt": 0.2, "mirror_flip": 0.2}
+
+
+def _decode(path: Path) -> tuple[np.ndarray, Fraction]:
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(s)])
+        return frames, Fraction(s.average_rate)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory):
+    """(path, report, decoded frames, per-frame track-1 hands) of the 40-frame test clip."""
+    src = shared_clip(CLIP)
+    tmp = tmp_path_factory.mktemp("synth")
+    path = tmp / "asl40.mp4"
+    with av.open(str(src)) as c, av.open(str(path), "w") as o:
+        s = c.streams.video[0]
+        st = o.add_stream("libx264", rate=s.average_rate)
+        st.width, st.height, st.pix_fmt = s.codec_context.width, s.codec_context.height, "yuv420p"
+        st.options = {"crf": "16"}
+        for i, f in enumerate(c.decode(s)):
+            if i >= FIRST + COUNT:
+                break
+            if i >= FIRST:
+                out = av.VideoFrame.from_ndarray(f.to_ndarray(format="rgb24"), format="rgb24")
+                out.pts = i - FIRST
+                for p in st.encode(out):
+                    o.mux(p)
+        for p in st.encode():
+            o.mux(p)
+    import vidhand
+    from vidhand.pipeline import tracked_hand_frames
+
+    report = vidhand.analyze(path, landmarks_out=tmp / "asl40.landmarks.npz")
+    hands = {hf.frame_index: h for hf in tracked_hand_frames(report) for h in hf.hands
+             if h.track_id == 1}
+    frames, _rate = _decode(path)
+    return path, report, frames, hands
+
+
+@pytest.mark.parametrize("defect", DEFECTS)
+def test_defect_renders_only_on_the_hand_in_range(clean, tmp_path: Path, defect: str) -> None:
+    path, report, frames, hands = clean
+    out = tmp_path / f"{defect}.mp4"
+    truth = synthesize(path, defect, A, B, out, seed=3, report=report)
+
+    got, rate = _decode(out)
+    assert got.shape == frames.shape  # same frame count and size
+    assert rate == report.frame_rate
+
+    h, w = frames.shape[1:3]
+    diff = np.abs(got.astype(np.int16) - frames.astype(np.int16)).max(axis=-1)
+    assert truth.frames_rendered, "the hand is tracked in every frame; something must be drawn"
+    drawn = []
+    for f in range(COUNT):
+        changed = diff[f] > CHANGED
+        if not A <= f <= B:
+            assert changed.mean() < 0.001, f"frame {f} outside {A}..{B} changed"
+            continue
+        hand = hands[f]
+        x0, y0, x1, y1 = hand.bbox_xyxy
+        pad = 1.1 * hand.size_px
+        near = np.zeros((h, w), bool)
+        near[int(max(0, y0 - pad)):int(y1 + pad), int(max(0, x0 - pad)):int(x1 + pad)] = True
+        assert changed[~near].mean() < 0.001, f"frame {f}: pixels far from the hand changed"
+        if f in truth.frames_rendered and f >= A + 3:  # after any fade-in
+            on_hand = hand_mask((h, w), hand.landmarks_px, grow=0.6) > 0.5
+            drawn.append(changed[near].sum() / on_hand.sum())
+    # Poses vary (a fist leaves little to stretch): judge the typical frame, not the worst.
+    least = MIN_CHANGED.get(defect, 0.005)
+    assert np.median(drawn) >= least, f"{defect} changed too little around the hand: {drawn}"
+
+    data = json.loads(truth_path(out).read_text())
+    from vidhand.pipeline import file_sha256
+
+    assert data["schema"] == "vidhand.truth/1"
+    assert data["source"] == str(path)
+    assert data["source_sha256"] == file_sha256(path)
+    assert (data["defect"], data["track_id"]) == (defect, 1)
+    assert (data["start_frame"], data["end_frame"]) == (A, B)
+    assert data["expected_types"] == list(EXPECTED_TYPES[defect])
+    assert data["frames_rendered"] == list(range(A, B + 1))
+    assert data["params"]["seed"] == 3
+    assert read_truth(truth_path(out)) == truth
+
+
+def test_render_is_deterministic_and_leaves_input_alone(clean) -> None:
+    _path, _report, frames, hands = clean
+    image = frames[15].copy()
+    for defect, render in RENDERERS.items():
+        p1 = choose_params(defect, [hands[15]], np.random.default_rng(5))
+        p2 = choose_params(defect, [hands[15]], np.random.default_rng(5))
+        a = render(image, hands[15], np.random.default_rng(1), p1)
+        b = render(image, hands[15], np.random.default_rng(1), p2)
+        assert np.array_equal(a, b), defect
+        assert not np.array_equal(a, image), defect
+    assert np.array_equal(image, frames[15])
+
+
+def test_no_tracked_hand_is_a_one_line_error() -> None:
+    with pytest.raises(VidhandError, match=r"clip\.mp4: no hand is tracked in frames 3\.\.9"):
+        _choose_track([], 3, 9, None, Path("clip.mp4"))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--defect", "vanish", "--frames", "9:3"], "need 0 <= A <= B"),
+    (["--defect", "vanish", "--frames", "x"], "expected A:B"),
+    (["--defect", "sparkle", "--frames", "1:2"], "sparkle"),
+])
+def test_cli_usage_errors_exit_2(clean, tmp_path: Path, args: list[str], message: str) -> None:
+    path = clean[0]
+    result = CliRunner().invoke(synth_command, [str(path), *args, "--out", str(tmp_path / "o.mp4")])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_cli_writes_video_and_truth(clean, tmp_path: Path) -> None:
+    path = clean[0]
+    out = tmp_path / "v.mp4"
+    result = CliRunner().invoke(synth_command, [str(path), "--defect", "vanish", "--frames",
+                                                "5:12", "--out", str(out), "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "vanish on track 1" in result.output
+    assert read_truth(truth_path(out)).frames_rendered == tuple(range(5, 13))
+    beyond = CliRunner().invoke(synth_command, [str(path), "--defect", "vanish", "--frames",
+                                                "5:400", "--out", str(out)])
+    assert beyond.exit_code == 2 and "past the last frame" in beyond.output
+
+
+def test_help_has_example() -> None:
+    result = CliRunner().invoke(synth_command, ["--help"])
+    assert result.exit_code == 0 and "Example:" in result.output
