@@ -205,9 +205,12 @@ def _export(report: Report, report_path: Path, formats: list[str]) -> None:
 def _register_commands() -> None:
     # Sub-command modules import only click and vidhand's light modules at import time.
     from vidhand.export.cli import export_command
+    from vidhand.render_cli import render_command, thumbs_command
     from vidhand.synth.cli import synth_command
 
     cli.add_command(export_command, name="export")
+    cli.add_command(render_command, name="render")
+    cli.add_command(thumbs_command, name="thumbs")
     cli.add_command(synth_command, name="synth")
 
 
