@@ -299,3 +299,16 @@ def tracked_hand_frames(report: Report) -> list[HandFrame]:
     return [dataclasses.replace(hf, hands=tuple(h.with_track(id_map[h.track_id])
                                                 for h in hf.hands if h.track_id in id_map))
             for hf in tracked]
+
+
+def check_hand_frames(
+    hand_frames: Iterable[HandFrame], info: VideoInfo, options: AnalysisOptions | None = None,
+) -> tuple[list[Track], list[Event], tuple[str, ...]]:
+    """Run identity and the checks on ready-made hand frames (tests, custom detectors).
+
+    Returns the tracks, the events and the summary notes, as :func:`analyze` would.
+    """
+    opts = options or AnalysisOptions()
+    checks = default_checks(**opts.check_options)
+    result = _run_stages(hand_frames, info, opts, checks, None, None, None)
+    return result.tracks, result.events, result.notes

@@ -82,9 +82,9 @@ def extended_fingers(world: npt.NDArray[np.floating], flexion: list[float] | Non
         if name == "thumb":
             # Thumb: straight-ish and its tip away from the index MCP.
             away = float(np.linalg.norm(world[4] - world[5])) / palm
-            ext.append(int(flex[k] < 60.0 and away > 0.35))
+            ext.append(int(flex[k] < 60.0 and away > 0.16))
         else:
-            ext.append(int(flex[k] < 75.0 and reach > 0.25))
+            ext.append(int(flex[k] < 75.0 and reach > 0.15))
     return ext
 
 

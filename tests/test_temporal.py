@@ -1,0 +1,223 @@
+"""The temporal model on synthetic hand sequences: each event type, and what must not fire.
+
+Hands come from ``tests/helpers.make_hand``; edits mimic what a generator glitch does
+to the detector's output (label and thumb side flip together for a mirror; a bone
+grows; the hand is no longer detected and its pixels are gone; ...). Every case checks
+the type and the frame range (within 3 frames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from helpers import make_frame, make_hand
+
+from vidhand.evidence.landmarks import landmark_features
+from vidhand.pipeline import AnalysisOptions, check_hand_frames
+from vidhand.types import Hand, HandFrame, VideoInfo
+
+FPS = 30
+N = 90
+A, B = 40, 59  # defect frames in every case
+
+
+def info() -> VideoInfo:
+    return VideoInfo(path="synthetic.mp4", width=640, height=480, frame_rate=Fraction(FPS),
+                     frame_count=N, duration_s=N / FPS)
+
+
+def with_features(hand: Hand, **px) -> Hand:
+    feats = landmark_features(hand)
+    feats.update(px)
+    return dataclasses.replace(hand, features=feats)
+
+
+def mirrored(hand: Hand) -> Hand:
+    """The hand reflected about its own vertical axis (a left hand becomes a right one)."""
+    px = hand.landmarks_px.copy()
+    cx = float(px[:, 0].mean())
+    px[:, 0] = 2 * cx - px[:, 0]
+    norm = hand.landmarks_norm.copy()
+    norm[:, 0] = px[:, 0] / 640
+    world = hand.world.copy()
+    world[:, 0] *= -1
+    return dataclasses.replace(hand, landmarks_px=px, landmarks_norm=norm, world=world)
+
+
+def base_hand(i: int) -> Hand:
+    # Slow drift so the hand is "alive" but never fast.
+    return make_hand((300 + 0.5 * i, 240), size_px=140, handedness="right", score=0.97)
+
+
+def sequence(edit=None, frame_edit=None) -> list[HandFrame]:
+    frames = []
+    for i in range(N):
+        hand = with_features(base_hand(i))
+        hands = [hand]
+        feats = {"scene_diff": 0.01, "ghosts": []}
+        if edit is not None and A <= i <= B:
+            hands = edit(i, hand)
+        if frame_edit is not None:
+            feats = frame_edit(i, feats)
+        frames.append(dataclasses.replace(make_frame(i, hands, fps=FPS), features=feats))
+    return frames
+
+
+def events_of(frames, **opts):
+    _, events, _ = check_hand_frames(frames, info(), AnalysisOptions(**opts))
+    return events
+
+
+def vanish_ghost(i, feats, skin_now=0.02):
+    if A <= i <= B:
+        box = base_hand(A - 1).bbox_xyxy
+        feats = {**feats, "ghosts": [{"box": [float(v) for v in box], "last_frame": A - 1,
+                                      "skin_then": 0.6, "skin_now": skin_now}]}
+    return feats
+
+
+def stretched(i, hand):
+    world = hand.world.copy()
+    world[6:9] = world[5] + (world[6:9] - world[5]) * 1.6  # index finger 60% longer
+    return [with_features(dataclasses.replace(hand, world=world))]
+
+
+def low_score(i, hand):
+    return [dataclasses.replace(hand, handedness_score=0.3)]
+
+
+def mirror_flip(i, hand):
+    m = mirrored(hand)
+    return [with_features(dataclasses.replace(m, handedness="left"))]
+
+
+def thumb_side_flip(i, hand):
+    return [with_features(mirrored(hand))]
+
+
+def label_flicker(i, hand):
+    return [dataclasses.replace(hand, handedness="left")]
+
+
+def px(**values):
+    def edit(i, hand):
+        return [dataclasses.replace(hand, features={**hand.features, **values})]
+    return edit
+
+
+GOOD_PX = {"px_judgeable": True, "px_digits": 5, "px_unmatched_digits": 0,
+           "px_finger_support": [0.9] * 5, "px_gaps": [0.5, 0.4, 0.4, 0.4]}
+
+
+def px_sequence(defect_px):
+    """Pixels agree with the landmarks except in A..B, where ``defect_px`` applies."""
+    def edit_all(i, hand):
+        values = {**GOOD_PX, **(defect_px if A <= i <= B else {})}
+        return [dataclasses.replace(hand, features={**hand.features, **values})]
+
+    frames = []
+    for i in range(N):
+        hand = with_features(base_hand(i))
+        frames.append(dataclasses.replace(make_frame(i, edit_all(i, hand), fps=FPS),
+                                          features={"scene_diff": 0.01, "ghosts": []}))
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected"),
+    [
+        (lambda: sequence(edit=lambda i, h: [], frame_edit=vanish_ghost), "hand_vanish"),
+        (lambda: sequence(edit=stretched), "proportion_drift"),
+        (lambda: sequence(edit=low_score), "low_confidence"),
+        (lambda: sequence(edit=mirror_flip), "handedness_flip"),
+        (lambda: sequence(edit=thumb_side_flip), "topology_change"),
+        (lambda: px_sequence({"px_digits": 6, "px_unmatched_digits": 1}), "extra_finger"),
+        (lambda: px_sequence({"px_digits": 4, "px_finger_support": [0.9, 0.1, 0.9, 0.9, 0.9]}),
+         "missing_finger"),
+        (lambda: px_sequence({"px_digits": 4, "px_gaps": [0.5, 0.0, 0.4, 0.4]}),
+         "fused_fingers"),
+        (lambda: px_sequence({"px_digits": 3}), "finger_count_change"),
+    ],
+    ids=["vanish", "stretch", "low_conf", "mirror", "thumb_side", "extra", "missing", "fused",
+         "count_change"],
+)
+def test_event_type_and_range(frames, expected):
+    events = events_of(frames())
+    assert [e.type for e in events] == [expected], [(e.type, e.message) for e in events]
+    (ev,) = events
+    assert abs(ev.start_frame - A) <= 3 and abs(ev.end_frame - B) <= 3, ev
+    assert 0.0 < ev.severity <= 1.0 and ev.message and ev.evidence
+    assert ev.track_id == 1
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        lambda: sequence(),
+        # Detector misses but the hand's pixels are still there.
+        lambda: sequence(edit=lambda i, h: [],
+                         frame_edit=lambda i, f: vanish_ghost(i, f, skin_now=0.55)),
+        # Without pixel proof a gap is not a vanish.
+        lambda: sequence(edit=lambda i, h: []),
+        # A label flicker with no geometric change.
+        lambda: sequence(edit=label_flicker),
+        # A single-frame glitch of every kind.
+        lambda: [f if f.frame_index != A else dataclasses.replace(
+            f, hands=tuple(mirror_flip(A, f.hands[0]))) for f in sequence()],
+        # Pixels agree with the landmarks throughout.
+        lambda: px_sequence({}),
+        # Pixel evidence that cannot be judged (blur, size) is ignored.
+        lambda: px_sequence({"px_judgeable": False, "px_digits": 7, "px_unmatched_digits": 2}),
+    ],
+    ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
+         "px_agree", "px_unjudgeable"],
+)
+def test_noise_raises_nothing(frames):
+    events = events_of(frames())
+    assert events == [], [(e.type, e.start_frame, e.message) for e in events]
+
+
+def test_scene_cut_suppresses_vanish():
+    def cut(i, feats):
+        feats = vanish_ghost(i, feats)
+        if i == A:
+            feats = {**feats, "scene_diff": 0.4}
+        return feats
+
+    assert events_of(sequence(edit=lambda i, h: [], frame_edit=cut)) == []
+
+
+def test_hand_at_frame_edge_is_not_judged():
+    def at_edge(i, hand):
+        moved = make_hand((620, 240), size_px=140, handedness="left", score=0.97)
+        return mirror_flip(i, moved)
+
+    assert [e.type for e in events_of(sequence(edit=at_edge))] == []
+
+
+def test_small_hands_are_noted_not_flagged():
+    frames = []
+    for i in range(N):
+        hand = make_hand((300, 240), size_px=30, handedness="right", score=0.97)
+        if A <= i <= B:
+            hand = dataclasses.replace(mirrored(hand), handedness="left")
+        frames.append(dataclasses.replace(make_frame(i, [with_features(hand)], fps=FPS),
+                                          features={"scene_diff": 0.01, "ghosts": []}))
+    _, events, notes = check_hand_frames(frames, info())
+    assert events == []
+    assert any("too small to judge" in n for n in notes)
+
+
+def test_unknown_check_option_lists_valid_ones():
+    with pytest.raises(ValueError, match="valid options"):
+        events_of(sequence(), check_options={"no_such_threshold": 1})
+
+
+def test_severity_grows_with_duration():
+    short = sequence(edit=lambda i, h: stretched(i, h) if i < A + 6 else [h])
+    long_ = sequence(edit=stretched)
+    (s,), (lg,) = events_of(short), events_of(long_)
+    assert s.severity < lg.severity

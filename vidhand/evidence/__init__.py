@@ -1,0 +1,1 @@
+"""Per-hand evidence measured from pixels, independent of MediaPipe's fixed 21 landmarks."""
