@@ -96,7 +96,7 @@ def test_usage_errors_exit_2(args, message, tmp_path):
 
 
 def test_every_command_has_help_with_example():
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         res = run([name, "--help"])
         assert res.exit_code == 0
         assert "Example:" in res.output, name

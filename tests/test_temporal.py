@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from fractions import Fraction
 
-import numpy as np
 import pytest
 from helpers import make_frame, make_hand
 
@@ -108,8 +107,9 @@ def px(**values):
     return edit
 
 
-GOOD_PX = {"px_judgeable": True, "px_digits": 5, "px_unmatched_digits": 0,
-           "px_finger_support": [0.9] * 5, "px_gaps": [0.5, 0.4, 0.4, 0.4]}
+GOOD_PX = {"px_judgeable": True, "px_digits": 5, "px_lm_digits": 5, "px_unmatched_digits": 0,
+           "px_finger_support": [0.9] * 5, "px_gaps": [0.5, 0.4, 0.4, 0.4],
+           "px_valleys": [0.5, 0.5, 0.5, 0.5]}
 
 
 def px_sequence(defect_px):
@@ -137,8 +137,8 @@ def px_sequence(defect_px):
         (lambda: px_sequence({"px_digits": 6, "px_unmatched_digits": 1}), "extra_finger"),
         (lambda: px_sequence({"px_digits": 4, "px_finger_support": [0.9, 0.1, 0.9, 0.9, 0.9]}),
          "missing_finger"),
-        (lambda: px_sequence({"px_digits": 4, "px_gaps": [0.5, 0.0, 0.4, 0.4]}),
-         "fused_fingers"),
+        (lambda: px_sequence({"px_digits": 4, "px_gaps": [0.5, 0.0, 0.4, 0.4],
+                              "px_valleys": [0.5, 0.05, 0.5, 0.5]}), "fused_fingers"),
         (lambda: px_sequence({"px_digits": 3}), "finger_count_change"),
     ],
     ids=["vanish", "stretch", "low_conf", "mirror", "thumb_side", "extra", "missing", "fused",
@@ -171,9 +171,17 @@ def test_event_type_and_range(frames, expected):
         lambda: px_sequence({}),
         # Pixel evidence that cannot be judged (blur, size) is ignored.
         lambda: px_sequence({"px_judgeable": False, "px_digits": 7, "px_unmatched_digits": 2}),
+        # A finger closing: pixels and landmarks change together.
+        lambda: px_sequence({"px_digits": 4, "px_lm_digits": 4}),
+        # Touching fingers keep their crease: not fused.
+        lambda: px_sequence({"px_gaps": [0.5, 0.0, 0.4, 0.4]}),
+        # Digit counts that flicker frame to frame are noise, not a change.
+        lambda: [dataclasses.replace(f, hands=tuple(dataclasses.replace(
+            h, features={**h.features, "px_digits": 5 + (f.frame_index % 2)}) for h in f.hands))
+            for f in px_sequence({})],
     ],
     ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
-         "px_agree", "px_unjudgeable"],
+         "px_agree", "px_unjudgeable", "finger_closing", "fingers_touching", "px_flicker"],
 )
 def test_noise_raises_nothing(frames):
     events = events_of(frames())

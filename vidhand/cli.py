@@ -68,7 +68,8 @@ def _unique_stem(path: Path, used: set[str]) -> str:
 def _summary_line(name: str, report: Report, report_path: Path) -> str:
     s = report.summary
     counts = ", ".join(f"{t} {n}" for t, n in s.event_counts.items()) or "no events"
-    err = f" | decode stopped early: {report.video.decode_error}" if report.video.decode_error else ""
+    err = report.video.decode_error
+    err = f" | decode stopped early: {err}" if err else ""
     return (f"{name}: {s.verdict.upper()} score {s.score:.2f} | {s.tracks} hand track(s), "
             f"hands in {s.frames_with_hands}/{report.video.frame_count} frames | "
             f"{len(report.events)} event(s): {counts}{err} -> {report_path}")

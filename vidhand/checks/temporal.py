@@ -48,6 +48,7 @@ class TemporalConfig:
     vanish_min_history_s: float = 0.4
     vanish_min_score: float = 0.8
     vanish_skin_drop: float = 0.5  # skin_now / skin_then below this: the hand is gone
+    vanish_ncc: float = 0.5  # or its last picture no longer matches its place
     # low_confidence
     lowconf_score: float = 0.6
     lowconf_drop: float = 0.3
@@ -57,12 +58,15 @@ class TemporalConfig:
     chirality_min: float = 0.15
     topology_min_score: float = 0.9
     # proportion_drift
-    drift_rel: float = 0.35
-    drift_mad_k: float = 5.0
+    drift_rel: float = 0.2
+    drift_mad_k: float = 4.0
+    drift_others: float = 0.1  # the other fingers' own deviation must stay under this
     # pixel finger evidence
+    stable_s: float = 0.3  # window in which a digit count must hold to count
+    stable_frac: float = 0.7
     extra_min_digits: int = 6
-    support_missing: float = 0.35
-    gap_fused: float = 0.05
+    support_drop: float = 0.35  # finger coverage lost against its usual
+    gap_drop: float = 0.3  # background between two fingers lost against its usual
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> TemporalConfig:
@@ -166,7 +170,7 @@ def _judgeable(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> np.ndarra
     ok = t.size >= cfg.min_hand_px
     ok &= np.array([not ctx.at_edge(b, cfg.edge_margin) for b in t.boxes], dtype=bool)
     ok &= np.array([not ctx.overlaps_other(int(f), t.track_id, b)
-                    for f, b in zip(t.frames, t.boxes)], dtype=bool)
+                    for f, b in zip(t.frames, t.boxes, strict=True)], dtype=bool)
     ok &= t.speed() < cfg.fast_motion
     cut_near = np.array([ctx.near_cut(int(f), int(f), pad=1) for f in t.frames], dtype=bool)
     return ok & ~cut_near
@@ -229,7 +233,8 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
             continue
         if t.size[i] < cfg.min_hand_px or ctx.at_edge(box, cfg.edge_margin):
             continue
-        step = (t.center[i] - t.center[max(0, i - 2)]) / max(1, int(t.frames[i] - t.frames[max(0, i - 2)]))
+        j = max(0, i - 2)
+        step = (t.center[i] - t.center[j]) / max(1, int(t.frames[i] - t.frames[j]))
         pred = box + np.tile(step * min_gap, 2)
         if ctx.at_edge(pred, cfg.edge_margin):
             continue  # on its way out of the frame
@@ -242,15 +247,18 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
             continue  # occluded by / merged with the other hand
         # Judge the first two frames after the loss: a hand moving at under `fast_motion`
         # hand sizes per frame cannot empty its own box that fast, a vanishing one does.
-        gone = _ghost_gone(ctx, last, box, min(end, last + 2))
-        if gone is None or gone[0] > cfg.vanish_skin_drop:
-            continue  # no pixel proof, or the hand is still there (a detector miss)
-        ratio, skin_then, skin_now = gone
+        gone = _ghost_gone(ctx, last, box, min(end, last + 3))
+        if gone is None:
+            continue  # no pixel proof: a gap alone is a detector miss
+        ratio, skin_then, skin_now, ncc = gone
+        if ratio > cfg.vanish_skin_drop and ncc > cfg.vanish_ncc:
+            continue  # the hand's colour and picture are still there: a detector miss
         returns = back if back >= 0 else _returns_as(ctx, t, last)
         gap_s = ((returns if returns >= 0 else ctx.last_frame + 1) - last - 1) / ctx.fps
-        strength = min(1.0, (1.0 - ratio) * 1.2)
+        strength = min(1.0, max(1.0 - ratio, 1.0 - max(ncc, 0.0)) * 1.2)
         ev = {"last_seen_frame": last, "returned_frame": returns if returns >= 0 else None,
               "gap_s": round(gap_s, 3), "skin_then": skin_then, "skin_now": skin_now,
+              "picture_match": round(ncc, 3),
               "score_before": round(float(np.median(t.score[recent])), 3),
               "hand_px": round(float(t.size[i]), 1)}
         where = (f"returns at frame {returns} after {gap_s:.2f}s" if returns >= 0
@@ -259,18 +267,24 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
             type="hand_vanish", track_id=t.track_id, start_frame=last + 1,
             end_frame=max(last + 1, (returns - 1) if returns >= 0 else ctx.last_frame),
             severity=severity_of(strength, max(gap_s, 0.0)),
-            message=(f"hand {t.track_id} vanishes mid-shot after frame {last} "
-                     f"(its skin pixels drop to {ratio:.0%} of before) and {where}"),
+            message=(f"hand {t.track_id} vanishes mid-shot after frame {last} (its place "
+                     f"keeps {min(ratio, 1.0):.0%} of its skin and matches its last picture "
+                     f"at {max(ncc, 0.0):.2f}) and {where}"),
             evidence=ev))
     return out
 
 
 def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int,
-                ) -> tuple[float, float, float] | None:
-    """Largest skin ratio now/then of the ghost at ``box`` over frames last+1..until."""
+                ) -> tuple[float, float, float, float] | None:
+    """How much of the hand is still at ``box`` in frames last+1..until.
+
+    Returns the largest skin ratio (now/then), the median skin fractions then and now,
+    and the largest match of the box with its last picture (NCC); ``None`` without
+    ghost measurements (no pixel evidence recorded).
+    """
     from vidhand.tracking.identity import box_iou
 
-    ratios, then, now = [], [], []
+    ratios, then, now, ncc, still = [], [], [], [], []
     for f in range(last + 1, until + 1):
         for g in ctx.ghosts.get(f, ()):
             if g["last_frame"] == last or box_iou(np.asarray(g["box"]), box) > 0.5:
@@ -278,11 +292,18 @@ def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int,
                     ratios.append(g["skin_now"] / g["skin_then"])
                     then.append(g["skin_then"])
                     now.append(g["skin_now"])
+                ncc.append(float(g.get("ncc", 1.0)))
+                if g.get("still") is not None and f > last + 1:
+                    still.append(float(g["still"]))
                 break
-    if not ratios:
+    if not ncc:
         return None
-    return (float(np.max(ratios)), round(float(np.median(then)), 3),
-            round(float(np.median(now)), 3))
+    # The picture test only counts where the place has gone still: a hand that was
+    # replaced by background, not one that is moving on undetected.
+    match = float(np.max(ncc)) if still and min(still) >= 0.9 else 1.0
+    return (float(np.max(ratios)) if ratios else 1.0,
+            round(float(np.median(then)), 3) if then else 0.0,
+            round(float(np.median(now)), 3) if now else 0.0, match)
 
 
 def _returns_as(ctx: ClipContext, t: TrackData, last: int) -> int:
@@ -461,15 +482,28 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
             continue
         rel = np.zeros((t.n, len(names)))
         for k in range(len(names)):
-            x = lengths[seg, k]
+            # Only frames where the landmarks see the finger extended, for the sample and
+            # for its baseline: a curled finger's 3D length is the model's guess.
+            x = np.where(t.extended[seg, k] == 1, lengths[seg, k], np.nan)
             med, mad = rolling_median_mad(x, t.frames[seg], half)
             dev = np.abs(x - med)
-            ok = dev > np.maximum(cfg.drift_mad_k * 1.4826 * mad, cfg.drift_rel * med)
-            # Only fingers the landmarks see extended: curled fingers' 3D length is a guess.
-            ok &= t.extended[seg, k] == 1
+            ok = np.nan_to_num(dev) > np.nan_to_num(
+                np.maximum(cfg.drift_mad_k * 1.4826 * mad, cfg.drift_rel * med), nan=np.inf)
             rel[seg, k] = np.where(ok, dev / np.maximum(med, 1e-6), 0.0)
+        # One finger out of line while the others keep their usual length: a model or
+        # perspective hiccup moves them all; a stretched finger moves alone. The thumb's
+        # 3D length is the least reliable, so it only counts as one of "the others".
+        raw = np.zeros((t.n, len(names)))
+        for k in range(len(names)):
+            x = np.where(t.extended[seg, k] == 1, lengths[seg, k], np.nan)
+            med, _ = rolling_median_mad(x, t.frames[seg], half)
+            raw[seg, k] = np.abs(x - med) / np.maximum(med, 1e-6)
+        rel[:, 0] = 0.0
         worst = rel.max(axis=1)
-        active = (worst > 0) & judge
+        k_worst = rel.argmax(axis=1)
+        others = np.array([np.nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
+            np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
+        active = (worst > 0) & judge & (others < cfg.drift_others)
         strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
         out.extend(_runs_to_findings(
             t, ctx, cfg, active, "proportion_drift", strength,
@@ -490,105 +524,133 @@ def _drift_evidence(idx: np.ndarray, rel: NDF, lengths: NDF, names: list[str],
             "ratio_during": round(during, 4), "change": round(during / base - 1.0, 4)}
 
 
+def rolling_mode(x: NDF, frames: np.ndarray, half_window: int,
+                 exclude: np.ndarray | None = None) -> tuple[NDF, NDF]:
+    """Most common value of ``x`` (NaN = missing) within ``half_window`` frames of each
+    observation, and the fraction of valid observations that hold it.
+
+    ``exclude`` (bool per observation) leaves those observations out of every window.
+    """
+    n = len(x)
+    mode = np.full(n, np.nan)
+    frac = np.zeros(n)
+    lo = np.searchsorted(frames, frames - half_window, side="left")
+    hi = np.searchsorted(frames, frames + half_window, side="right")
+    valid = ~np.isnan(x) if exclude is None else ~np.isnan(x) & ~exclude
+    for i in range(n):
+        w = x[lo[i]:hi[i]][valid[lo[i]:hi[i]]]
+        if len(w) == 0:
+            continue
+        vals, counts = np.unique(w, return_counts=True)
+        k = int(np.argmax(counts))
+        mode[i] = vals[k]
+        frac[i] = counts[k] / len(w)
+    return mode, frac
+
+
 def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                          ) -> list[Finding]:
-    """Digits seen in the pixels against what the landmarks' articulation predicts."""
+    """Digits seen in the pixels against what the landmarks' articulation predicts.
+
+    The comparison is like for like: ``px_digits`` (digits crossing a curve around the
+    palm) minus ``px_lm_digits`` (landmark fingers reaching the same curve). A finger
+    closing moves both, so it cancels. Single-frame counts are noisy on real footage, so
+    a frame only counts when this residual is *stable* (the same value in at least
+    ``stable_frac`` of the frames around it) and differs from the hand's own stable
+    baseline over ``baseline_s``; the debounce then asks for ``min_event_s`` of it.
+    """
     if not any(p for p in t.px):
         return []
     judge = _judgeable(t, ctx, cfg) & np.array(
         [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
-    digits = np.array([p.get("px_digits", -1) for p in t.px], dtype=np.float64)
-    unmatched = np.array([p.get("px_unmatched_digits", 0) for p in t.px], dtype=np.float64)
+    digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
+    lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
     support = np.array([p.get("px_finger_support", [1.0] * 5) for p in t.px],
                        dtype=np.float64).reshape(-1, 5)
     gaps = np.array([p.get("px_gaps", [np.nan] * 4) for p in t.px],
                     dtype=np.float64).reshape(-1, 4)
+    valleys = np.array([p.get("px_valleys", [np.nan] * 4) for p in t.px],
+                       dtype=np.float64).reshape(-1, 4)
+    resid = np.where(judge, digits - lm_digits, np.nan)
     out: list[Finding] = []
+    short = ctx.frames(cfg.stable_s / 2, minimum=2)
     half = ctx.frames(cfg.baseline_s / 2)
-
-    # extra_finger: more digits than a hand has, one that no landmark finger explains.
-    extra = judge & (digits >= cfg.extra_min_digits) & (unmatched >= 1)
-    out.extend(_runs_to_findings(
-        t, ctx, cfg, extra, "extra_finger",
-        np.clip((digits - 5) / 2, 0, 1),
-        lambda a, b, ev: (f"hand {t.track_id} shows {ev['digits_seen']} digits in frames "
-                          f"{a}-{b} ({ev['unmatched']} not explained by the hand's skeleton)"),
-        lambda idx: {"digits_seen": int(np.median(digits[idx])),
-                     "digits_expected": int(np.median(t.n_extended[idx])),
-                     "unmatched": int(np.median(unmatched[idx]))}))
-
-    # missing_finger: a finger the landmarks call extended has no pixels along it.
-    ext = t.extended.astype(bool)
     for seg in _segments(t, ctx):
         if len(seg) < 3 * cfg.min_event_frames:
             continue
-        sup_base = np.zeros((t.n, 5))
-        for k in range(5):
-            x = np.where(ext[seg, k], support[seg, k], np.nan)
-            med, _ = rolling_median_mad(x, t.frames[seg], half)
-            sup_base[seg, k] = med
-        lack = ext & (support < cfg.support_missing) & (
-            np.nan_to_num(sup_base, nan=0.0) - support > 0.35)
-        finger = np.argmax(lack, axis=1)
-        missing_on = judge & lack.any(axis=1)
-        out.extend(_runs_to_findings(
-            t, ctx, cfg, missing_on, "missing_finger",
-            np.clip(1.0 - support[np.arange(t.n), finger], 0, 1),
-            lambda a, b, ev: (f"hand {t.track_id}: the {ev['finger']} finger the skeleton "
-                              f"shows extended has no pixels in frames {a}-{b} "
-                              f"(coverage {ev['coverage']:.0%} vs {ev['coverage_usual']:.0%})"),
-            lambda idx, finger=finger, sup_base=sup_base: {
-                "finger": FINGER_NAMES[int(np.bincount(finger[idx]).argmax())],
-                "coverage": round(float(np.median(
-                    support[idx, int(np.bincount(finger[idx]).argmax())])), 3),
-                "coverage_usual": round(float(np.nanmedian(
-                    sup_base[idx, int(np.bincount(finger[idx]).argmax())])), 3),
-                "digits_seen": int(np.median(digits[idx])),
-                "digits_expected": int(np.median(t.n_extended[idx]))}))
-
-        # fused_fingers: two adjacent extended fingers with no gap where they usually part.
-        both = ext[:, :-1] & ext[:, 1:]
-        gap_base = np.zeros((t.n, 4))
-        for k in range(4):
-            x = np.where(both[seg, k], gaps[seg, k], np.nan)
-            med, _ = rolling_median_mad(x, t.frames[seg], half)
-            gap_base[seg, k] = med
-        fused = both & (gaps <= cfg.gap_fused) & (np.nan_to_num(gap_base, nan=0.0) > 0.2)
-        pair = np.argmax(fused, axis=1)
-        fused_on = judge & fused.any(axis=1)
-        out.extend(_runs_to_findings(
-            t, ctx, cfg, fused_on, "fused_fingers",
-            np.clip(gap_base[np.arange(t.n), pair] * 2, 0, 1),
-            lambda a, b, ev: (f"hand {t.track_id}: {ev['pair']} fingers merge into one in "
-                              f"frames {a}-{b} (no gap where the skeleton has two fingers)"),
-            lambda idx, pair=pair, gap_base=gap_base: {
-                "pair": _PAIR_NAMES[int(np.bincount(pair[idx]).argmax())],
-                "gap": round(float(np.median(gaps[idx, int(np.bincount(pair[idx]).argmax())])),
-                             3),
-                "gap_usual": round(float(np.nanmedian(
-                    gap_base[idx, int(np.bincount(pair[idx]).argmax())])), 3)}))
-
-        # finger_count_change: digits seen move off the hand's own baseline while the
-        # skeleton's articulation stays the same (a finger closing is not a defect).
-        resid = np.where(judge, digits - t.n_extended, np.nan)
-        med, _ = rolling_median_mad(resid[seg], t.frames[seg], half)
-        lm_med, _ = rolling_median_mad(t.n_extended[seg].astype(float), t.frames[seg], half)
-        change = np.zeros(t.n, dtype=bool)
-        steady = np.abs(t.n_extended[seg] - lm_med) < 0.5
-        change[seg] = (np.abs(resid[seg] - med) >= 1.0) & steady & judge[seg]
-        change &= ~(extra | missing_on | fused_on)
-        out.extend(_runs_to_findings(
-            t, ctx, cfg, change, "finger_count_change",
-            np.clip(np.abs(np.nan_to_num(resid)) / 2, 0, 1),
-            lambda a, b, ev: (f"hand {t.track_id} shows {ev['digits_seen']} digits in frames "
-                              f"{a}-{b} instead of its usual {ev['digits_usual']} while its "
-                              f"skeleton does not move"),
-            lambda idx, med=med, seg=seg: {
-                "digits_seen": int(np.median(digits[idx])),
-                "digits_usual": int(round(float(np.nanmedian(
-                    med[np.searchsorted(seg, idx)]) + np.median(t.n_extended[idx])))),
-                "digits_expected": int(np.median(t.n_extended[idx]))}))
+        fr = t.frames[seg]
+        r = resid[seg]
+        now, now_frac = rolling_mode(r, fr, short)
+        stable_now = now_frac >= cfg.stable_frac
+        # The baseline leaves out the frames whose stable value is off the wider mode, so
+        # a defect lasting up to half the window does not become its own baseline.
+        wide, _ = rolling_mode(r, fr, half)
+        off = stable_now & (now != wide)
+        base, base_frac = rolling_mode(r, fr, half, exclude=off)
+        dev = np.where(stable_now & (base_frac >= cfg.stable_frac), now - base, 0.0)
+        dev = np.nan_to_num(dev)
+        cand = np.zeros(t.n, dtype=bool)
+        cand[seg] = (np.abs(dev) >= 1) & judge[seg]
+        sign = np.zeros(t.n)
+        sign[seg] = np.sign(dev)
+        for a, b in find_runs(list(cand), merge_gap=ctx.frames(cfg.merge_gap_s, minimum=0)):
+            idx = np.arange(a, b + 1)[cand[a:b + 1]]
+            span = int(t.frames[b] - t.frames[a] + 1)
+            if len(idx) < max(cfg.min_event_frames, ctx.frames(cfg.min_event_s)):
+                continue
+            out.append(_finger_finding(t, ctx, cfg, idx, span, float(np.median(sign[idx])),
+                                       digits, lm_digits, support, gaps, valleys, seg))
     return out
+
+
+def _finger_finding(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
+                    span: int, sign: float, digits: NDF, lm_digits: NDF, support: NDF,
+                    gaps: NDF, valleys: NDF, seg: np.ndarray) -> Finding:
+    """Name a stable digit-count deviation: extra, missing, fused or a plain count change."""
+    seen = int(np.median(digits[idx]))
+    expected = int(np.median(lm_digits[idx]))
+    before = np.setdiff1d(seg, idx)
+    ev: dict[str, Any] = {"digits_seen": seen, "digits_expected": expected,
+                          "frames_flagged": len(idx)}
+    a, b = int(t.frames[idx[0]]), int(t.frames[idx[-1]])
+    kind = "finger_count_change"
+    strength = 0.5
+    msg = (f"hand {t.track_id} shows {seen} digits in frames {a}-{b} where its skeleton has "
+           f"{expected} (the pixels and the landmarks usually agree on this hand)")
+    if sign > 0 and seen >= cfg.extra_min_digits:
+        kind, strength = "extra_finger", 1.0
+        msg = (f"hand {t.track_id} shows {seen} digits in frames {a}-{b}: one more than its "
+               f"skeleton's {expected}")
+    elif sign < 0:
+        ext = t.extended[idx].astype(bool)
+        sup_now = np.where(ext, support[idx], np.nan)
+        sup_usual = np.nanmedian(np.where(t.extended[before].astype(bool), support[before],
+                                          np.nan), axis=0) if len(before) else np.full(5, np.nan)
+        drop = np.nan_to_num(sup_usual - np.nanmedian(sup_now, axis=0), nan=0.0)
+        both = ext[:, :-1] & ext[:, 1:]
+        gap_now = np.nanmedian(np.where(both, gaps[idx], np.nan), axis=0)
+        gap_usual = np.nanmedian(gaps[before], axis=0) if len(before) else np.full(4, np.nan)
+        val_now = np.nanmedian(np.where(both, valleys[idx], np.nan), axis=0)
+        gap_drop = np.nan_to_num(gap_usual - gap_now, nan=0.0)
+        k = int(np.argmax(drop))
+        j = int(np.argmax(gap_drop))
+        if drop[k] >= cfg.support_drop:
+            kind, strength = "missing_finger", float(min(1.0, drop[k] / 0.6))
+            ev.update(finger=FINGER_NAMES[k], coverage=round(float(np.nanmedian(
+                sup_now[:, k])), 3), coverage_usual=round(float(sup_usual[k]), 3))
+            msg = (f"hand {t.track_id}: the {FINGER_NAMES[k]} finger its skeleton shows "
+                   f"extended has no pixels in frames {a}-{b} (coverage "
+                   f"{ev['coverage']:.0%}, usually {ev['coverage_usual']:.0%})")
+        elif gap_drop[j] >= cfg.gap_drop and np.nan_to_num(val_now[j], nan=1.0) < 0.2:
+            kind, strength = "fused_fingers", float(min(1.0, gap_drop[j] / 0.5))
+            ev.update(pair=_PAIR_NAMES[j], gap=round(float(gap_now[j]), 3),
+                      gap_usual=round(float(gap_usual[j]), 3),
+                      valley=round(float(val_now[j]), 3))
+            msg = (f"hand {t.track_id}: {_PAIR_NAMES[j]} fingers merge into one in frames "
+                   f"{a}-{b} (no gap or crease where the skeleton has two fingers)")
+    sev = severity_of(strength, span / ctx.fps)
+    return Finding(type=kind, track_id=t.track_id, start_frame=a, end_frame=b, severity=sev,
+                   message=msg, evidence=ev)
 
 
 DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding]], ...] = (

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from vidhand.evidence.landmarks import landmark_features
 from vidhand.tracking.identity import box_iou
 from vidhand.types import Hand, HandFrame
 
@@ -111,7 +112,9 @@ class TrackBuffer:
     def to_data(self) -> TrackData:
         """Freeze the rows into arrays."""
         hands = [h for _, h in self.rows]
-        feats = [h.features for h in hands]
+        # Landmark geometry is recomputed here, never read from a cache; pixel evidence
+        # (px_*) comes from upstream because it needs the frame.
+        feats = [{**h.features, **landmark_features(h)} for h in hands]
 
         def arr(key: str, default: Any, dtype: Any = np.float64) -> Any:
             return np.array([f.get(key, default) for f in feats], dtype=dtype)

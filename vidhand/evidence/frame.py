@@ -3,17 +3,22 @@
 It runs between the landmarker and the landmark cache, so everything it measures is
 saved with the landmarks and the temporal checks replay without video or MediaPipe.
 
-Per hand (``Hand.features``): landmark geometry (:mod:`vidhand.evidence.landmarks`)
-and pixel evidence (:mod:`vidhand.evidence.pixels`).
+Per hand (``Hand.features``): pixel evidence (:mod:`vidhand.evidence.pixels`).
+Landmark geometry (:mod:`vidhand.evidence.landmarks`) needs no pixels, so the checks
+compute it from the landmarks themselves and it is never stale in a cache.
 
 Per frame (``HandFrame.features``):
 
 - ``scene_diff``: mean absolute difference of a 32x18 Lab thumbnail against the
   previous frame's, in [0, 1]; scene cuts are spikes of it.
 - ``ghosts``: for each hand seen within the last ``ghost_window`` frames and not
-  detected now, how much of its last box still shows its skin colour now compared
-  with when it was seen: a hand the detector merely missed is still there in the
-  pixels; a hand that vanished or melted is not.
+  detected now, two looks at its last box: ``skin_now``/``skin_then``, the fraction of
+  it in the hand's own skin chroma now and when it was seen; and ``ncc``, how well the
+  box now matches its last picture (normalised cross-correlation of 32x32 grey
+  thumbnails, best over small shifts); and ``still``, how well the box now matches
+  the same box one frame earlier. A hand the detector merely missed is still there in
+  the pixels (skin and picture match); a hand that vanished leaves a still background
+  that no longer looks like it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from vidhand.evidence.landmarks import landmark_features
 from vidhand.hand_model import EDGES
 from vidhand.tracking.identity import box_iou
 from vidhand.types import Frame, Hand, HandFrame
@@ -37,9 +41,11 @@ _THUMB_WH = (32, 18)
 class _Seen:
     frame_index: int
     box: npt.NDArray[np.float64]  # analysed pixels
-    mean: npt.NDArray[np.float64]  # Lab colour model of the hand
+    mean: npt.NDArray[np.float64]  # (a, b) chroma model of the hand
     icov: npt.NDArray[np.float64]
     skin_then: float
+    thumb: npt.NDArray[np.float32]  # zero-mean unit-norm grey thumbnail of the box
+    last_look: npt.NDArray[np.float32] | None = None  # the box's thumbnail one frame ago
 
 
 def _bone_samples(image: npt.NDArray[np.uint8], pts: npt.NDArray[np.float64]) -> npt.NDArray:
@@ -48,7 +54,7 @@ def _bone_samples(image: npt.NDArray[np.uint8], pts: npt.NDArray[np.float64]) ->
     for a, b in EDGES:
         for t in (0.25, 0.5, 0.75):
             x, y = pts[a] * (1 - t) + pts[b] * t
-            xi, yi = int(round(x)), int(round(y))
+            xi, yi = round(float(x)), round(float(y))
             if 0 <= xi < w and 0 <= yi < h:
                 samples.append(image[yi, xi])
     return np.asarray(samples, dtype=np.uint8).reshape(-1, 3)
@@ -69,10 +75,39 @@ def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
         return 0.0
     crop = image[y0:y1, x0:x1]
     step = max(1, int(max(crop.shape[:2]) // 32))  # ~32x32 samples are plenty
-    lab = _lab(np.ascontiguousarray(crop[::step, ::step]))
-    d = lab - mean
+    ab = _lab(np.ascontiguousarray(crop[::step, ::step]))[:, 1:]
+    d = ab - mean
     m2 = np.einsum("ij,jk,ik->i", d, icov, d)
-    return float(np.mean(m2 < 9.0))  # within 3 sigma
+    return float(np.mean(m2 < 9.2))  # 99% of a 2-D Gaussian
+
+
+_THUMB = 32
+
+
+def _thumb(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64], pad: int = 0,
+           ) -> npt.NDArray[np.float32] | None:
+    """Grey thumbnail of ``box`` (``_THUMB`` + 2*pad pixels a side), zero mean, unit norm."""
+    h, w = image.shape[:2]
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    size = _THUMB + 2 * pad
+    ex, ey = bw * pad / _THUMB, bh * pad / _THUMB
+    x0, y0 = int(max(box[0] - ex, 0)), int(max(box[1] - ey, 0))
+    x1, y1 = int(min(box[2] + ex, w)), int(min(box[3] + ey, h))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    t = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
+    t -= t.mean()
+    n = float(np.linalg.norm(t))
+    return t / n if n > 1e-6 else None
+
+
+def _best_ncc(then: npt.NDArray[np.float32], now: npt.NDArray[np.float32] | None) -> float:
+    """Best normalised correlation of ``then`` inside ``now`` (a slightly larger patch)."""
+    if now is None:
+        return 0.0
+    res = cv2.matchTemplate(now, then, cv2.TM_CCOEFF_NORMED)
+    return float(res.max())
 
 
 class EvidenceExtractor:
@@ -105,7 +140,6 @@ class EvidenceExtractor:
         hands = []
         for hand in hand_frame.hands:
             feats = dict(hand.features)
-            feats.update(landmark_features(hand))
             if self._measure is not None:
                 others = [h for h in hand_frame.hands if h is not hand]
                 feats.update(self._measure(image, hand, frame.scale, others))
@@ -139,23 +173,34 @@ class EvidenceExtractor:
             if any(box_iou(seen.box, b) > 0.1 for b in boxes):
                 continue  # re-detected (or another hand is there): refreshed below
             now = _skin_fraction(image, seen.box, seen.mean, seen.icov)
+            ncc = _best_ncc(seen.thumb, _thumb(image, seen.box, pad=3))
+            look = _thumb(image, seen.box)
+            still_ncc = (float(np.sum(look * seen.last_look))
+                         if look is not None and seen.last_look is not None else None)
+            seen.last_look = look
             ghosts.append({"box": [round(float(v) * frame.scale, 1) for v in seen.box],
                            "last_frame": seen.frame_index,
-                           "skin_then": round(seen.skin_then, 3), "skin_now": round(now, 3)})
+                           "skin_then": round(seen.skin_then, 3), "skin_now": round(now, 3),
+                           "ncc": round(ncc, 3),
+                           "still": None if still_ncc is None else round(still_ncc, 3)})
             still.append(seen)
         # Remember every hand seen now (replacing older sightings of the same place).
-        for hand, box in zip(hands, boxes):
+        for hand, box in zip(hands, boxes, strict=True):
             pts = hand.landmarks_px.astype(np.float64) / frame.scale
             samples = _bone_samples(image, pts)
             if len(samples) < 12:
                 continue
-            lab = _lab(samples)
-            mean = lab.mean(axis=0)
-            cov = np.cov(lab, rowvar=False) + np.diag([60.0, 12.0, 12.0])
+            ab = _lab(samples)[:, 1:]
+            mean = ab.mean(axis=0)
+            cov = np.cov(ab, rowvar=False) + np.eye(2) * 4.0
             icov = np.linalg.inv(cov)
             pad = 0.15 * (box[2:] - box[:2])
             grown = np.concatenate([box[:2] - pad, box[2:] + pad])
-            seen = _Seen(f, grown, mean, icov, _skin_fraction(image, grown, mean, icov))
+            thumb = _thumb(image, grown)
+            if thumb is None:
+                continue
+            seen = _Seen(f, grown, mean, icov, _skin_fraction(image, grown, mean, icov), thumb,
+                         last_look=thumb)
             still = [s for s in still if box_iou(s.box, grown) < 0.3]
             still.append(seen)
         self._seen = still

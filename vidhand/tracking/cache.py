@@ -122,7 +122,8 @@ class LandmarkRecording:
         w, h = self.frame_size_wh
         scale = np.array([w, h], dtype=np.float32)
         starts = np.searchsorted(self.det_frame, np.arange(len(self.frame_index) + 1))
-        for row, (fi, pts) in enumerate(zip(self.frame_index.tolist(), self.pts_s.tolist())):
+        for row, (fi, pts) in enumerate(
+                zip(self.frame_index.tolist(), self.pts_s.tolist(), strict=True)):
             hands = []
             for d in range(int(starts[row]), int(starts[row + 1])):
                 lm = self.landmarks_norm[d]

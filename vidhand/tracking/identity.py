@@ -97,7 +97,8 @@ class IdentityTracker:
         self.duplicates_dropped = 0
 
     @classmethod
-    def from_settings(cls, frame_rate: Fraction | float, settings: dict[str, float]) -> IdentityTracker:
+    def from_settings(cls, frame_rate: Fraction | float, settings: dict[str, float],
+                      ) -> IdentityTracker:
         """Rebuild a tracker from the ``settings`` dict a report recorded."""
         return cls(frame_rate, max_gap_frames=int(settings["max_gap_frames"]),
                    max_distance=settings["max_distance"],
@@ -152,7 +153,7 @@ class IdentityTracker:
         if hands and self._live:
             cost = np.array([[self._cost(t, h, f) for h in hands] for t in self._live])
             rows, cols = linear_sum_assignment(cost)
-            for r, c in zip(rows, cols):
+            for r, c in zip(rows, cols, strict=True):
                 if cost[r, c] < _INFEASIBLE:
                     assigned[int(c)] = self._live[int(r)]
         out = []
@@ -186,7 +187,7 @@ class IdentityTracker:
                 continue
             label = "unknown"
             if tr.votes:
-                (top, n), *rest = tr.votes.most_common(2) + [("unknown", 0)]
+                (top, n), *rest = [*tr.votes.most_common(2), ("unknown", 0)]
                 if n > rest[0][1]:
                     label = top
             result.append(Track(track_id=tr.track_id, handedness=label,  # type: ignore[arg-type]

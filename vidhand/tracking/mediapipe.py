@@ -184,7 +184,7 @@ class MediaPipeTracker(HandTracker):
         hands = tuple(
             hand_from_mediapipe(n, w, h, source_wh)
             for n, w, h in zip(result.hand_landmarks, result.hand_world_landmarks,
-                               result.handedness)
+                               result.handedness, strict=True)
         )
         return HandFrame(frame_index=frame.index, pts_s=frame.pts_s, hands=hands,
                          frame_size_wh=source_wh)
@@ -197,7 +197,5 @@ class MediaPipeTracker(HandTracker):
             lm.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # interpreter shutdown
             self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass

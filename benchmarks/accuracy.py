@@ -1,0 +1,325 @@
+"""Accuracy benchmark: recall on synthesized defects, false alarms on real footage.
+
+For every natural clip in ``../shared/clips`` (MANIFEST.tsv) this:
+
+1. runs ``vidhand.analyze`` on the unmodified clip: events there are false alarms;
+2. synthesizes each defect type at several places (``vidhand synth`` on a short
+   excerpt around a visible, tracked hand), analyses the result and matches events
+   against the truth range (an event overlapping ``[A - 3, B + 3]`` is a hit; its type
+   matches when it is one of the defect's expected types);
+3. computes the common baseline "MediaPipe confidence as quality proxy" from the same
+   detections: an event wherever a hand present in the previous frame disappears or a
+   hand's handedness score drops below 0.8 (consecutive flagged frames form one event);
+4. prints, per defect type, n / recall / type-match for vidhand and the baseline, then
+   false alarms per minute on the unmodified clips and outside the truth ranges, and
+   frame-level precision; and lists events on the generated clips near the glitch
+   frames MANIFEST.tsv names.
+
+Usage:
+    python benchmarks/accuracy.py [--places 3] [--jobs 2] [--work /tmp/vidhand-accuracy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+DEFECTS = ("extra_finger", "missing_finger", "fused_fingers", "mirror_flip", "vanish",
+           "stretch", "melt")
+TOLERANCE = 3  # frames either side of the truth range
+
+
+@dataclass
+class Case:
+    """One synthesized defect."""
+
+    defect: str
+    clip: str
+    start: int  # excerpt range in the clean clip
+    end: int
+    a: int  # defect range within the excerpt
+    b: int
+    track_id: int
+    seed: int
+
+
+def baseline_events(hand_counts: list[int], min_scores: list[float]) -> list[tuple[int, int]]:
+    """The baseline's events: a hand lost since the previous frame, or a score below 0.8."""
+    flagged = [
+        (i > 0 and hand_counts[i] < hand_counts[i - 1]) or min_scores[i] < 0.8
+        for i in range(len(hand_counts))
+    ]
+    runs: list[tuple[int, int]] = []
+    for i, on in enumerate(flagged):
+        if not on:
+            continue
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def detections_of(landmarks: Path) -> tuple[list[int], list[float]]:
+    """Per-frame hand counts and lowest handedness score from a landmark file."""
+    from vidhand.tracking.cache import read_landmarks
+
+    counts, scores = [], []
+    for hf in read_landmarks(landmarks).hand_frames():
+        counts.append(len(hf.hands))
+        scores.append(min((h.handedness_score for h in hf.hands), default=1.0))
+    return counts, scores
+
+
+def analyze_cached(video: Path, work: Path) -> tuple[dict[str, Any], Path]:
+    """Analyse ``video`` (reusing an earlier run with the same file hash and code)."""
+    from vidhand.pipeline import analyze, file_sha256
+    from vidhand.report import write_report
+
+    key = file_sha256(video)[:16]
+    out = work / "reports" / f"{video.stem}-{key}.json"
+    lm = out.with_name(out.stem + ".landmarks.npz")
+    report = (analyze(from_landmarks=lm) if lm.exists()
+              else analyze(video, landmarks_out=lm))
+    write_report(report, out)
+    return report.to_dict(), lm
+
+
+def excerpt(src: Path, start: int, end: int, dst: Path) -> None:
+    """Re-encode frames start..end of ``src`` (same rate and size) into ``dst``."""
+    import av
+
+    from vidhand.video import open_video
+
+    with open_video(src) as source, av.open(str(dst), "w") as out:
+        rate = source.frame_rate
+        w, h = source.frame_size
+        stream = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(100000))
+        stream.width, stream.height = w - w % 2, h - h % 2
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "16", "preset": "veryfast"}
+        for frame in source:
+            if frame.index < start:
+                continue
+            if frame.index > end:
+                break
+            img = frame.image[: stream.height, : stream.width]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
+    """Synthesize one case and analyse it; return its scores (runs in a worker)."""
+    from vidhand.synth import synthesize
+
+    workp = Path(work)
+    name = f"{Path(case.clip).stem}-{case.defect}-{case.start}-{case.seed}"
+    clean = workp / "cases" / f"{name}.clean.mp4"
+    bad = workp / "cases" / f"{name}.mp4"
+    clean.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    if not bad.exists():
+        excerpt(Path(clips) / case.clip, case.start, case.end, clean)
+        synthesize(clean, case.defect, case.a, case.b, bad, seed=case.seed)
+    report, lm = analyze_cached(bad, workp)
+    truth = json.loads(bad.with_suffix(".truth.json").read_text())
+    counts, scores = detections_of(lm)
+    return {"case": case.__dict__, "report": report, "truth": truth,
+            "baseline": baseline_events(counts, scores), "seconds": time.perf_counter() - t0}
+
+
+def pick_cases(clips: Path, clean: dict[str, dict[str, Any]], places: int,
+               rng: random.Random) -> list[Case]:
+    """Choose where to put each defect: a stretch where one hand is seen and large enough."""
+    from vidhand.pipeline import tracked_hand_frames
+    from vidhand.report import Report
+
+    spots: list[tuple[str, int, int, int]] = []  # clip, track, first, last of a good stretch
+    for rel, rep in clean.items():
+        report = Report.from_dict(rep)
+        if not report.landmarks_file or not report.tracks:
+            continue
+        seen: dict[int, list[int]] = defaultdict(list)
+        for hf in tracked_hand_frames(report):
+            for h in hf.hands:
+                w, hgt = report.video.width, report.video.height
+                x0, y0, x1, y1 = h.bbox_xyxy
+                inside = x0 > 0.03 * w and y0 > 0.03 * hgt and x1 < 0.97 * w and y1 < 0.97 * hgt
+                if h.size_px >= 80 and inside and h.handedness_score >= 0.8:
+                    seen[h.track_id].append(hf.frame_index)
+        for tid, frames in seen.items():
+            # Split into stretches without gaps longer than 2 frames.
+            start = prev = frames[0]
+            for f in [*frames[1:], 10**9]:
+                if f - prev > 2:
+                    if prev - start + 1 >= 36:
+                        spots.append((rel, tid, start, prev))
+                    start = f
+                prev = f
+    cases = []
+    for d_i, defect in enumerate(DEFECTS):
+        order = spots[:]
+        rng.shuffle(order)
+        for k in range(places):
+            if not order:
+                break
+            rel, tid, first, last = order[k % len(order)]
+            length = rng.randint(12, min(24, last - first - 12))
+            a_abs = rng.randint(first + 6, last - 6 - length)
+            start = max(0, a_abs - 30)
+            end = a_abs + length + 30
+            cases.append(Case(defect=defect, clip=rel, start=start, end=end, a=a_abs - start,
+                              b=a_abs - start + length - 1, track_id=tid,
+                              seed=1000 * d_i + k))
+    return cases
+
+
+def overlaps(ev: tuple[int, int], a: int, b: int) -> bool:
+    """Whether inclusive range ``ev`` overlaps [a - TOLERANCE, b + TOLERANCE]."""
+    return ev[0] <= b + TOLERANCE and ev[1] >= a - TOLERANCE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=Path, default=REPO.parent / "shared" / "clips")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/vidhand-accuracy"))
+    parser.add_argument("--places", type=int, default=3, help="cases per defect type")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write all numbers here")
+    args = parser.parse_args(argv)
+    manifest = args.clips / "MANIFEST.tsv"
+    if not manifest.exists():
+        print(f"{manifest} not found: the benchmark needs ../shared/clips", file=sys.stderr)
+        return 2
+    t_start = time.perf_counter()
+    rows = list(csv.DictReader(manifest.open(), delimiter="\t"))
+    natural = [r["file"] for r in rows if r["file"].startswith("natural/")]
+    generated = [r for r in rows if r["file"].startswith("generated/")]
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    # 1. unmodified clips
+    clean: dict[str, dict[str, Any]] = {}
+    fa_ours = fa_base = 0
+    minutes = 0.0
+    per_clip = []
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = {rel: pool.submit(analyze_cached, args.clips / rel, args.work)
+                   for rel in natural + [g["file"] for g in generated]}
+        results = {rel: f.result() for rel, f in futures.items()}
+    for rel in natural:
+        rep, lm = results[rel]
+        clean[rel] = rep
+        counts, scores = detections_of(lm)
+        base = baseline_events(counts, scores)
+        mins = rep["video"]["duration_s"] / 60.0
+        minutes += mins
+        fa_ours += len(rep["events"])
+        fa_base += len(base)
+        per_clip.append((rel, mins * 60, len(rep["events"]), len(base)))
+
+    # 2. synthesized defects
+    rng = random.Random(args.seed)
+    cases = pick_cases(args.clips, clean, args.places, rng)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        outcomes = list(pool.map(run_case, cases, [str(args.clips)] * len(cases),
+                                 [str(args.work)] * len(cases)))
+
+    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    synth_minutes = 0.0
+    flagged_frames = flagged_true = base_flagged = base_true = 0
+    out_fa = out_fa_base = 0
+    for o in outcomes:
+        t = o["truth"]
+        a, b = t["start_frame"], t["end_frame"]
+        s = stats[t["defect"]]
+        s["n"] += 1
+        evs = [(e["start_frame"], e["end_frame"], e["type"]) for e in o["report"]["events"]]
+        hits = [e for e in evs if overlaps(e[:2], a, b)]
+        if hits:
+            s["hit"] += 1
+            s["type_ok"] += any(e[2] in t["expected_types"] for e in hits)
+        bhits = [e for e in o["baseline"] if overlaps(e, a, b)]
+        s["base_hit"] += bool(bhits)
+        out_fa += len(evs) - len(hits)
+        out_fa_base += len(o["baseline"]) - len(bhits)
+        n_frames = o["report"]["video"]["frame_count"]
+        span = (b - a + 1 + 2 * TOLERANCE) / o["report"]["video"]["fps"]
+        synth_minutes += max(o["report"]["video"]["duration_s"] - span, 0.0) / 60.0
+        for lo, hi, *_ in evs:
+            for f in range(lo, min(hi, n_frames - 1) + 1):
+                flagged_frames += 1
+                flagged_true += a - TOLERANCE <= f <= b + TOLERANCE
+        for lo, hi in o["baseline"]:
+            for f in range(lo, hi + 1):
+                base_flagged += 1
+                base_true += a - TOLERANCE <= f <= b + TOLERANCE
+
+    def pct(x: float, n: float) -> str:
+        return f"{x / n:5.2f}" if n else "  n/a"
+
+    print(f"vidhand accuracy benchmark  ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+          f"{len(cases)} synthesized cases, {minutes:.2f} min of real footage, "
+          f"{time.perf_counter() - t_start:.0f} s)")
+    print()
+    print(f"{'defect':16s} {'n':>3s} {'recall':>7s} {'type-match':>10s} | {'baseline recall':>15s}")
+    tot = defaultdict(float)
+    for d in DEFECTS:
+        s = stats[d]
+        for k, v in s.items():
+            tot[k] += v
+        print(f"{d:16s} {int(s['n']):3d} {pct(s['hit'], s['n']):>7s} "
+              f"{pct(s['type_ok'], s['hit']):>10s} | {pct(s['base_hit'], s['n']):>15s}")
+    print(f"{'all':16s} {int(tot['n']):3d} {pct(tot['hit'], tot['n']):>7s} "
+          f"{pct(tot['type_ok'], tot['hit']):>10s} | {pct(tot['base_hit'], tot['n']):>15s}")
+    print()
+    print(f"{'':44s} {'vidhand':>9s} {'baseline':>9s}")
+    print(f"{'false alarms / min, unmodified real clips':44s} {fa_ours / minutes:9.2f} "
+          f"{fa_base / minutes:9.2f}")
+    print(f"{'false alarms / min, outside truth ranges':44s} "
+          f"{out_fa / max(synth_minutes, 1e-9):9.2f} {out_fa_base / max(synth_minutes, 1e-9):9.2f}")
+    print(f"{'frame-level precision on synthesized clips':44s} "
+          f"{pct(flagged_true, flagged_frames):>9s} {pct(base_true, base_flagged):>9s}")
+    print()
+    print("per real clip (seconds, vidhand events, baseline events):")
+    for rel, secs, ours, base in per_clip:
+        print(f"  {rel:58s} {secs:5.1f}s {ours:3d} {base:4d}")
+    print()
+    print("generated clips with glitches named in MANIFEST.tsv (events within 10 frames):")
+    for g in generated:
+        rep, _ = results[g["file"]]
+        named = [int(x) for x in re.findall(r"f(\d+)", g["notes"])]
+        near = [e for e in rep["events"]
+                if any(e["start_frame"] - 10 <= f <= e["end_frame"] + 10 for f in named)]
+        hands = rep["summary"]["frames_with_hands"]
+        print(f"  {g['file']:52s} glitch frames {named or '-'}: {len(near)} event(s) near, "
+              f"{len(rep['events'])} in all; hands in {hands}/{rep['video']['frame_count']} "
+              f"frames")
+        for e in near:
+            print(f"      {e['type']} frames {e['start_frame']}-{e['end_frame']}: {e['message']}")
+    if args.json:
+        args.json.write_text(json.dumps({"stats": stats, "fa_per_min": fa_ours / minutes,
+                                         "baseline_fa_per_min": fa_base / minutes}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
