@@ -107,7 +107,7 @@ def px(**values):
     return edit
 
 
-GOOD_PX = {"px_judgeable": True, "px_digits": 5, "px_lm_digits": 5, "px_unmatched_digits": 0,
+GOOD_PX = {"px_judgeable": True, "px_hand_size": 90, "px_blur": 0.35, "px_digits": 5, "px_lm_digits": 5, "px_unmatched_digits": 0,
            "px_finger_support": [0.9] * 5, "px_gaps": [0.5, 0.4, 0.4, 0.4],
            "px_valleys": [0.5, 0.5, 0.5, 0.5]}
 
@@ -140,9 +140,10 @@ def px_sequence(defect_px):
         (lambda: px_sequence({"px_digits": 4, "px_gaps": [0.5, 0.0, 0.4, 0.4],
                               "px_valleys": [0.5, 0.05, 0.5, 0.5]}), "fused_fingers"),
         (lambda: px_sequence({"px_digits": 3}), "finger_count_change"),
+        (lambda: px_sequence({"px_blur": 0.75}), "low_confidence"),
     ],
     ids=["vanish", "stretch", "low_conf", "mirror", "thumb_side", "extra", "missing", "fused",
-         "count_change"],
+         "count_change", "melt_smear"],
 )
 def test_event_type_and_range(frames, expected):
     events = events_of(frames())

@@ -17,6 +17,7 @@ Event types: see :data:`vidhand.types.EVENT_TYPES`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -53,6 +54,7 @@ class TemporalConfig:
     lowconf_score: float = 0.6
     lowconf_drop: float = 0.3
     lowconf_still: float = 0.08
+    melt_blur_rise: float = 0.2  # px_blur above the hand's own baseline
     # handedness_flip / topology_change
     flip_min_score: float = 0.8
     chirality_min: float = 0.15
@@ -77,6 +79,13 @@ class TemporalConfig:
             raise ValueError(f"unknown check option(s) {', '.join(unknown)}; valid options: "
                              f"{', '.join(sorted(valid))}")
         return cls(**options)
+
+
+def _nanmedian(a: Any, axis: int | None = None) -> Any:
+    """``np.nanmedian`` without the warning for all-NaN slices (they give NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(a, axis=axis)
 
 
 def rolling_median_mad(x: NDF, frames: np.ndarray, half_window: int) -> tuple[NDF, NDF]:
@@ -325,38 +334,57 @@ def _returns_as(ctx: ClipContext, t: TrackData, last: int) -> int:
 
 def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                           ) -> list[Finding]:
-    """Detector confidence collapses on a hand that stays in place (it is melting)."""
+    """The model stops recognising a hand that stays in place: it is melting.
+
+    Two signs, each against the hand's own baseline, while the hand is not moving fast
+    (so motion blur and a turning hand do not count): the detector's confidence
+    collapses, or the hand's pixels lose their edges (``px_blur`` rises well above the
+    hand's usual) — a smear, as generators melt hands, that the detector still follows.
+    """
     out = []
     judge = _judgeable(t, ctx, cfg)
     speed = t.speed()
     half = ctx.frames(cfg.baseline_s / 2)
+    blur = np.array([p.get("px_blur", np.nan) if p.get("px_hand_size", 0) >= 40 else np.nan
+                     for p in t.px], dtype=np.float64) if t.px else np.full(t.n, np.nan)
+    history = ctx.frames(cfg.vanish_min_history_s, minimum=5)
     for seg in _segments(t, ctx):
         if len(seg) < 2 * cfg.min_event_frames:
             continue
         score = t.score[seg]
         med, _ = rolling_median_mad(score, t.frames[seg], half)
         drop = med - score
-        active = np.zeros(t.n, dtype=bool)
-        active[seg] = ((score < cfg.lowconf_score) & (drop > cfg.lowconf_drop)
-                       & (speed[seg] < cfg.lowconf_still) & judge[seg])
+        still = speed[seg] < cfg.lowconf_still
+        collapse = (score < cfg.lowconf_score) & (drop > cfg.lowconf_drop)
+        b = blur[seg]
+        b_med, _ = rolling_median_mad(b, t.frames[seg], half)
+        smear = np.nan_to_num(b - b_med) > cfg.melt_blur_rise
+        ok = still & judge[seg]
         # A collapse needs a confident hand before it: not the first frames of a track.
-        history = ctx.frames(cfg.vanish_min_history_s, minimum=5)
         confident_before = np.zeros(len(seg), dtype=bool)
         run = 0
         for j in range(len(seg)):
             confident_before[j] = run >= history
-            run = run + 1 if score[j] >= cfg.vanish_min_score else (run if active[seg[j]] else 0)
-        active[seg] &= _extend_true(confident_before, active[seg])
+            run = run + 1 if score[j] >= cfg.vanish_min_score else (
+                run if collapse[j] and ok[j] else 0)
+        collapse &= _extend_true(confident_before, collapse & ok)
+        active = np.zeros(t.n, dtype=bool)
+        active[seg] = (collapse | smear) & ok
         strength = np.zeros(t.n)
-        strength[seg] = np.clip(drop / 0.6, 0.0, 1.0)
+        strength[seg] = np.clip(np.maximum(drop / 0.6, np.nan_to_num(b - b_med) / 0.5), 0, 1)
         out.extend(_runs_to_findings(
             t, ctx, cfg, active, "low_confidence", strength,
-            lambda a, b, ev: (f"hand {t.track_id} stops looking like a hand in frames {a}-{b}: "
-                              f"detector confidence {ev['score_min']:.2f} vs "
-                              f"{ev['score_baseline']:.2f} usual, while it stays in place"),
-            lambda idx, seg=seg, med=med: {
+            lambda a, b, ev: (f"hand {t.track_id} stops looking like a hand in frames {a}-{b} "
+                              f"while it stays in place: detector confidence "
+                              f"{ev['score_min']:.2f} (usually {ev['score_baseline']:.2f}), "
+                              f"edge blur {ev['blur_max']:.2f} "
+                              f"(usually {ev['blur_baseline']:.2f})"),
+            lambda idx, seg=seg: {
                 "score_min": round(float(t.score[idx].min()), 3),
-                "score_baseline": round(float(np.nanmedian(t.score[seg])), 3)},
+                "score_baseline": round(float(_nanmedian(t.score[seg])), 3),
+                "blur_max": round(float(np.nan_to_num(np.nanmax(blur[idx]) if np.isfinite(
+                    blur[idx]).any() else 0.0)), 3),
+                "blur_baseline": round(float(np.nan_to_num(_nanmedian(blur[seg]))), 3)},
         ))
     return out
 
@@ -501,7 +529,7 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         rel[:, 0] = 0.0
         worst = rel.max(axis=1)
         k_worst = rel.argmax(axis=1)
-        others = np.array([np.nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
+        others = np.array([_nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
             np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
         active = (worst > 0) & judge & (others < cfg.drift_others)
         strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
@@ -587,7 +615,10 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         wide, _ = rolling_mode(r, fr, half)
         off = stable_now & (now != wide)
         base, base_frac = rolling_mode(r, fr, half, exclude=off)
-        dev = np.where(stable_now & (base_frac >= cfg.stable_frac), now - base, 0.0)
+        # Only where this hand's pixels and skeleton usually agree (baseline residual 0)
+        # and now stably disagree: a hand whose digits the pixels never count right
+        # (cluttered, skin-coloured background) is not judged on digits.
+        dev = np.where(stable_now & (base_frac >= cfg.stable_frac) & (base == 0), now, 0.0)
         dev = np.nan_to_num(dev)
         cand = np.zeros(t.n, dtype=bool)
         cand[seg] = (np.abs(dev) >= 1) & judge[seg]
@@ -624,19 +655,19 @@ def _finger_finding(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np
     elif sign < 0:
         ext = t.extended[idx].astype(bool)
         sup_now = np.where(ext, support[idx], np.nan)
-        sup_usual = np.nanmedian(np.where(t.extended[before].astype(bool), support[before],
+        sup_usual = _nanmedian(np.where(t.extended[before].astype(bool), support[before],
                                           np.nan), axis=0) if len(before) else np.full(5, np.nan)
-        drop = np.nan_to_num(sup_usual - np.nanmedian(sup_now, axis=0), nan=0.0)
+        drop = np.nan_to_num(sup_usual - _nanmedian(sup_now, axis=0), nan=0.0)
         both = ext[:, :-1] & ext[:, 1:]
-        gap_now = np.nanmedian(np.where(both, gaps[idx], np.nan), axis=0)
-        gap_usual = np.nanmedian(gaps[before], axis=0) if len(before) else np.full(4, np.nan)
-        val_now = np.nanmedian(np.where(both, valleys[idx], np.nan), axis=0)
+        gap_now = _nanmedian(np.where(both, gaps[idx], np.nan), axis=0)
+        gap_usual = _nanmedian(gaps[before], axis=0) if len(before) else np.full(4, np.nan)
+        val_now = _nanmedian(np.where(both, valleys[idx], np.nan), axis=0)
         gap_drop = np.nan_to_num(gap_usual - gap_now, nan=0.0)
         k = int(np.argmax(drop))
         j = int(np.argmax(gap_drop))
         if drop[k] >= cfg.support_drop:
             kind, strength = "missing_finger", float(min(1.0, drop[k] / 0.6))
-            ev.update(finger=FINGER_NAMES[k], coverage=round(float(np.nanmedian(
+            ev.update(finger=FINGER_NAMES[k], coverage=round(float(_nanmedian(
                 sup_now[:, k])), 3), coverage_usual=round(float(sup_usual[k]), 3))
             msg = (f"hand {t.track_id}: the {FINGER_NAMES[k]} finger its skeleton shows "
                    f"extended has no pixels in frames {a}-{b} (coverage "
