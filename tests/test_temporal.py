@@ -189,6 +189,26 @@ def test_noise_raises_nothing(frames):
     assert events == [], [(e.type, e.start_frame, e.message) for e in events]
 
 
+def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
+    # MediaPipe itself sometimes answers with the mirrored hand for a while; the hand's
+    # pixels then stay continuous (the box matches the previous frame), so no event.
+    def steady(i, hand):
+        return [dataclasses.replace(h, features={**h.features, "px_continuity": 0.95})
+                for h in mirror_flip(i, hand)]
+
+    def all_steady(frames):
+        return [dataclasses.replace(f, hands=tuple(dataclasses.replace(
+            h, features={**h.features, "px_continuity": 0.95}) for h in f.hands))
+            for f in frames]
+
+    assert events_of(all_steady(sequence(edit=steady))) == []
+    # The same flip with a jump in the pixels at its start is a mirror.
+    frames = all_steady(sequence(edit=steady))
+    frames[A] = dataclasses.replace(frames[A], hands=tuple(dataclasses.replace(
+        h, features={**h.features, "px_continuity": 0.4}) for h in frames[A].hands))
+    assert [e.type for e in events_of(frames)] == ["handedness_flip"]
+
+
 def test_scene_cut_suppresses_vanish():
     def cut(i, feats):
         feats = vanish_ghost(i, feats)

@@ -59,6 +59,9 @@ class TemporalConfig:
     flip_min_score: float = 0.8
     chirality_min: float = 0.15
     topology_min_score: float = 0.9
+    mirror_label_s: float = 99.0  # a label flip this long and this sure is a mirror by itself
+    flip_continuity: float = 0.75  # the hand's pixels must jump (match below this) at a flip
+    mirror_label_score: float = 0.9
     # proportion_drift
     drift_rel: float = 0.2
     drift_mad_k: float = 4.0
@@ -197,8 +200,12 @@ def _runs_to_findings(
     t: TrackData, ctx: ClipContext, cfg: TemporalConfig, active: np.ndarray,
     kind: str, strength: np.ndarray, message: Callable[[int, int, dict[str, Any]], str],
     evidence: Callable[[np.ndarray], dict[str, Any]],
+    accept: Callable[[np.ndarray], bool] | None = None,
 ) -> list[Finding]:
-    """Debounce an indicator over a track's observations and emit findings."""
+    """Debounce an indicator over a track's observations and emit findings.
+
+    ``accept(idx)`` may veto a debounced run (observation indices) that lacks evidence.
+    """
     min_len = max(cfg.min_event_frames, ctx.frames(cfg.min_event_s))
     gap = ctx.frames(cfg.merge_gap_s, minimum=0)
     out = []
@@ -208,6 +215,8 @@ def _runs_to_findings(
         if span < min_len or int(active[a:b + 1].sum()) < min_len:
             continue
         idx = np.arange(a, b + 1)[active[a:b + 1]]
+        if accept is not None and not accept(idx):
+            continue
         s = float(np.clip(np.median(strength[idx]), 0.0, 1.0))
         ev = evidence(idx)
         ev["frames_flagged"] = len(idx)
@@ -433,8 +442,12 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
         ch_off = (c != 0) & (base_ch != 0) & (c != base_ch)
         # Abrupt: no edge-on frame between the last baseline-like frame and this one.
         abrupt = _abrupt(t.chirality[seg], t.frames[seg], cfg.chirality_min)
+        # Mirror flips are judged against the hand as it entered the shot (its first
+        # confidently labelled frames), not a rolling window: a mirrored stretch can
+        # outlast half of any window.
+        ref = _reference_label(lab, confident, cfg.min_event_frames)
         mirror = np.zeros(t.n, dtype=bool)
-        mirror[seg] = label_off & ch_off & abrupt & judge[seg]
+        mirror[seg] = (lab == -ref) & confident & judge[seg] if ref else False
         topo = np.zeros(t.n, dtype=bool)
         sure = t.score[seg] >= cfg.topology_min_score
         strong = np.abs(t.chirality[seg]) >= 2 * cfg.chirality_min
@@ -446,12 +459,15 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
             t, ctx, cfg, mirror, "handedness_flip", strength,
             lambda a, b, ev: (f"hand {t.track_id} turns into a mirrored "
                               f"{ev['label_during']} hand in frames {a}-{b} "
-                              f"(was {ev['label_before']}; thumb side flips without rotation)"),
-            lambda idx, seg=seg, base_lab=base_lab: {
-                "label_before": _label_name(float(np.median(base_lab))),
-                "label_during": _label_name(float(np.median(t.label[idx]))),
+                              f"(was {ev['label_before']}; {ev['evidence']})"),
+            lambda idx, ref=ref: {
+                "label_before": _label_name(ref),
+                "label_during": _label_name(-ref),
                 "score": round(float(np.median(t.score[idx])), 3),
-                "chirality_during": round(float(np.median(t.chirality[idx])), 3)},
+                "chirality_before": round(float(_chirality_before(t, idx[0])), 3),
+                "chirality_during": round(float(np.median(t.chirality[idx])), 3),
+                "evidence": _mirror_evidence(t, ctx, cfg, idx) or ""},
+            accept=lambda idx: _mirror_evidence(t, ctx, cfg, idx) is not None,
         ))
         out.extend(_runs_to_findings(
             t, ctx, cfg, topo, "topology_change", strength,
@@ -462,8 +478,66 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                            else "palm and back swap without the hand rotating"),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
                 "knuckle_order_broken_frames": int((~t.knuckles_ok[idx]).sum())},
+            accept=lambda idx: _pixels_jump(t, int(idx[0]), cfg),
         ))
     return out
+
+
+def _reference_label(lab: NDF, confident: np.ndarray, n: int) -> float:
+    """The first label held confidently for ``n`` observations in a row (0 if none)."""
+    run, prev = 0, 0.0
+    for v, ok in zip(lab, confident, strict=True):
+        if not ok or v == 0:
+            run = 0
+            continue
+        run = run + 1 if v == prev else 1
+        prev = v
+        if run >= n:
+            return float(v)
+    return 0.0
+
+
+def _chirality_before(t: TrackData, i: int, look: int = 5) -> float:
+    """Median of the strong chirality values among the ``look`` observations before ``i``."""
+    prev = t.chirality[max(0, i - look):i]
+    return float(np.median(prev)) if len(prev) else 0.0
+
+
+def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
+                     ) -> str | None:
+    """Why a run of flipped labels is a mirror and not a label flicker (or ``None``).
+
+    Either the thumb side flips with the label, at once (the palm triangle's winding
+    changes sign between two nearby frames without an edge-on pose between), or the
+    flipped label holds with near certainty for ``mirror_label_s``.
+    """
+    i = int(idx[0])
+    if not _pixels_jump(t, i, cfg):
+        return None  # the pixels change smoothly: the detector flipped, not the hand
+    before = _chirality_before(t, i)
+    during = float(np.median(t.chirality[idx]))
+    near = i > 0 and t.frames[i] - t.frames[i - 1] <= 2
+    if (near and abs(before) >= cfg.chirality_min and abs(during) >= cfg.chirality_min
+            and np.sign(before) != np.sign(during)
+            and abs(float(t.chirality[i - 1])) >= cfg.chirality_min):
+        return "thumb side flips with it, with no turn between"
+    span_s = (t.frames[idx[-1]] - t.frames[i] + 1) / ctx.fps
+    if span_s >= cfg.mirror_label_s and float(np.min(t.score[idx])) >= cfg.mirror_label_score:
+        return f"the new label holds with confidence >= {cfg.mirror_label_score} for {span_s:.1f}s"
+    return None
+
+
+def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig) -> bool:
+    """Whether the hand's pixels change abruptly around observation ``i``.
+
+    ``px_continuity`` (the hand's box against the same place one frame earlier) stays
+    high when a real hand moves or the detector alone flips its answer; a generator that
+    mirrors or rebuilds the hand breaks it. Without that measurement (no pixel
+    evidence recorded) the landmarks' evidence stands alone.
+    """
+    vals = [t.px[j].get("px_continuity") for j in range(max(0, i - 1), min(t.n, i + 2))]
+    vals = [v for v in vals if v is not None]
+    return not vals or min(vals) < cfg.flip_continuity
 
 
 def _label_name(v: float) -> str:

@@ -3,7 +3,8 @@
 It runs between the landmarker and the landmark cache, so everything it measures is
 saved with the landmarks and the temporal checks replay without video or MediaPipe.
 
-Per hand (``Hand.features``): pixel evidence (:mod:`vidhand.evidence.pixels`).
+Per hand (``Hand.features``): pixel evidence (:mod:`vidhand.evidence.pixels`) and
+``px_continuity``, how well the hand's box matches the same place one frame earlier.
 Landmark geometry (:mod:`vidhand.evidence.landmarks`) needs no pixels, so the checks
 compute it from the landmarks themselves and it is never stale in a cache.
 
@@ -122,6 +123,7 @@ class EvidenceExtractor:
         self.pixels = pixels
         self.ghost_window = ghost_window
         self._prev_thumb: npt.NDArray[np.float32] | None = None
+        self._prev_image: npt.NDArray[np.uint8] | None = None
         self._seen: list[_Seen] = []
         self._measure: Any = None
         if pixels:
@@ -143,15 +145,30 @@ class EvidenceExtractor:
             if self._measure is not None:
                 others = [h for h in hand_frame.hands if h is not hand]
                 feats.update(self._measure(image, hand, frame.scale, others))
+            feats["px_continuity"] = self._continuity(image, hand, frame.scale)
             hands.append(Hand(landmarks_px=hand.landmarks_px, landmarks_norm=hand.landmarks_norm,
                               world=hand.world, handedness=hand.handedness,
                               handedness_score=hand.handedness_score, features=feats))
         features = dict(hand_frame.features)
         features["scene_diff"] = self._scene_diff(image)
         features["ghosts"] = self._ghosts(frame, hands)
+        self._prev_image = image
         return HandFrame(frame_index=hand_frame.frame_index, pts_s=hand_frame.pts_s,
                          hands=tuple(hands), frame_size_wh=hand_frame.frame_size_wh,
                          features=features)
+
+    def _continuity(self, image: npt.NDArray[np.uint8], hand: Hand, scale: float) -> float | None:
+        """How well the hand's box now matches the same place one frame earlier (best NCC
+        over small shifts). A real hand changes smoothly; a generator that mirrors or
+        swaps it changes its pixels at once, even when the detector's landmarks follow."""
+        if self._prev_image is None or self._prev_image.shape != image.shape:
+            return None
+        box = hand.bbox_xyxy.astype(np.float64) / scale
+        now = _thumb(image, box)
+        before = _thumb(self._prev_image, box, pad=3)
+        if now is None or before is None:
+            return None
+        return round(_best_ncc(now, before), 3)
 
     def _scene_diff(self, image: npt.NDArray[np.uint8]) -> float:
         thumb = cv2.resize(image, _THUMB_WH, interpolation=cv2.INTER_AREA)

@@ -1,0 +1,410 @@
+"""Batch QA: analyse many clips, one report each, a running summary, resumable.
+
+:func:`run_batch` finds the clips, skips those whose report is already there for the
+same file hash and settings, and hands the rest to an engine: ``local`` (a spawn
+process pool on this machine) or ``ray`` (Ray tasks on a local or remote cluster).
+Both run the same :func:`analyze_clip` and return its :class:`ClipOutcome` to this
+process, which alone writes files: the report, its landmark file and exports (the
+layout of ``vidhand check --out``), then ``summary.jsonl`` and ``summary.csv``, all
+atomically, after every clip. A clip that cannot be read becomes a summary row with
+its error; it never stops the batch.
+
+Example:
+    >>> from vidhand.batch import run_batch
+    >>> result = run_batch(["renders/"], "qa/", jobs=2)
+    >>> result.done, result.skipped, result.errors, result.worst_verdict
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import glob
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidhand._version import __version__
+from vidhand.errors import VidhandError
+from vidhand.pipeline import AnalysisOptions, analyze, default_landmarks_path, file_sha256
+from vidhand.report import (
+    VERDICT_RANK,
+    Report,
+    write_bytes_atomic,
+    write_report,
+    write_text_atomic,
+)
+from vidhand.types import EVENT_TYPES
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_JSONL = "summary.jsonl"
+SUMMARY_CSV = "summary.csv"
+ENGINES = ("local", "ray")
+CSV_FIELDS = ("clip", "status", "verdict", "score", "duration_s", "frames", "events",
+              *EVENT_TYPES, "error", "report", "sha256", "settings_key", "elapsed_s")
+
+
+def settings_key(options: AnalysisOptions, formats: Iterable[str] = ()) -> str:
+    """Short hash of everything that changes a clip's outputs (not ``jobs`` or engine)."""
+    blob = json.dumps({"options": dataclasses.asdict(options), "version": __version__,
+                       "export": sorted(formats)}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def collect_clips(inputs: Iterable[str | os.PathLike[str]],
+                  exclude: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Expand folders (every non-hidden file inside, recursively) and globs, sorted, unique.
+
+    Non-video files are kept on purpose: they become error rows, so nothing in a
+    render folder goes unnoticed. Files under ``exclude`` (the output folder) are left out.
+
+    Raises:
+        ValueError: an input matches nothing.
+    """
+    excl = Path(exclude).resolve() if exclude is not None else None
+    found: dict[Path, None] = {}
+    for raw in inputs:
+        text = str(raw)
+        p = Path(text)
+        if p.is_dir():
+            matches = [q for q in sorted(p.rglob("*")) if q.is_file()
+                       and not any(part.startswith(".") for part in q.relative_to(p).parts)]
+        elif p.exists():
+            matches = [p]
+        else:
+            matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))
+                       if Path(m).is_file()]
+            if not matches:
+                raise ValueError(f"no file matches {text!r}; pass video files, folders or "
+                                 f"quoted globs such as 'renders/**/*.mp4'")
+        for q in matches:
+            if excl is not None and excl in q.resolve().parents:
+                continue
+            found.setdefault(q, None)
+    return sorted(found)
+
+
+def assign_stems(clips: list[Path]) -> dict[Path, str]:
+    """Report stem per clip: the file stem, ``-2``, ``-3``... on clashes (stable over reruns)."""
+    used: set[str] = set()
+    stems = {}
+    for clip in clips:
+        stem, n = clip.stem, 2
+        candidate = stem
+        while candidate in used:
+            candidate = f"{stem}-{n}"
+            n += 1
+        used.add(candidate)
+        stems[clip] = candidate
+    return stems
+
+
+@dataclass
+class ClipOutcome:
+    """What one clip's analysis sends back to the driver (picklable, no open files)."""
+
+    clip: str
+    sha256: str = ""
+    report: dict[str, Any] | None = None
+    landmarks: bytes | None = None
+    error: str | None = None
+    elapsed_s: float = 0.0
+
+
+def analyze_clip(clip: str, options: AnalysisOptions, jobs: int = 1,
+                 progress: Callable[[int, int | None], None] | None = None) -> ClipOutcome:
+    """Analyse one clip; never raises for a bad clip (the error goes in the outcome).
+
+    This is the unit of work of both engines. Files are not written here: the landmark
+    file is read back as bytes so the driver can write it wherever ``--out`` points,
+    also when this runs on another machine.
+    """
+    t0 = time.perf_counter()
+    out = ClipOutcome(clip=clip)
+    try:
+        with tempfile.TemporaryDirectory(prefix="vidhand-batch-") as tmp:
+            lm_path = Path(tmp) / "clip.landmarks.npz"
+            report = analyze(clip, options=options, landmarks_out=lm_path, jobs=jobs,
+                             progress=progress)
+            out.landmarks = lm_path.read_bytes()
+        out.report = report.to_dict()
+        out.sha256 = report.video.sha256
+    except VidhandError as exc:
+        out.error = str(exc)
+    except OSError as exc:
+        out.error = f"cannot read '{clip}': {exc.strerror or exc}"
+    except Exception as exc:  # a bug on one clip must not stop the batch
+        if os.environ.get("VIDHAND_DEBUG", "") not in ("", "0"):
+            raise
+        out.error = (f"internal error {type(exc).__name__}: {exc} (set VIDHAND_DEBUG=1 for "
+                     f"the traceback and report it)")
+    if not out.sha256:
+        with contextlib.suppress(OSError):
+            out.sha256 = file_sha256(clip)
+    out.elapsed_s = round(time.perf_counter() - t0, 3)
+    return out
+
+
+@dataclass
+class BatchResult:
+    """Counts of a batch run and its summary rows (one per clip, in clip order)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    done: int = 0
+    skipped: int = 0
+    errors: int = 0
+    interrupted: bool = False
+
+    @property
+    def worst_verdict(self) -> str | None:
+        """The worst verdict among the clips that have a report (``None``: no report)."""
+        verdicts = [r["verdict"] for r in self.rows if r.get("verdict")]
+        return max(verdicts, key=VERDICT_RANK.__getitem__, default=None)
+
+
+class _Summary:
+    """The rows of ``summary.jsonl``/``summary.csv``, rewritten atomically on each update."""
+
+    def __init__(self, out_dir: Path, clips: list[Path]) -> None:
+        self.out_dir = out_dir
+        self.order = [str(c) for c in clips]
+        self.rows: dict[str, dict[str, Any]] = {}
+        path = out_dir / SUMMARY_JSONL
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # only atomic writes here, but never trust a file blindly
+                if isinstance(row, dict) and "clip" in row:
+                    self.rows[row["clip"]] = row
+
+    def put(self, row: dict[str, Any]) -> None:
+        self.rows[row["clip"]] = row
+        self.write()
+
+    def ordered(self) -> list[dict[str, Any]]:
+        # Clips of this run in order, then rows of earlier runs over other clips.
+        mine = [self.rows[c] for c in self.order if c in self.rows]
+        rest = [r for c, r in self.rows.items() if c not in set(self.order)]
+        return mine + rest
+
+    def write(self) -> None:
+        rows = self.ordered()
+        write_text_atomic(self.out_dir / SUMMARY_JSONL,
+                          "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore",
+                                lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: r.get(k, "") if r.get(k) is not None else "" for k in CSV_FIELDS})
+        write_text_atomic(self.out_dir / SUMMARY_CSV, buf.getvalue())
+
+
+def _row(clip: Path, outcome: ClipOutcome, key: str, report_path: Path | None,
+         report: Report | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"clip": str(clip), "sha256": outcome.sha256, "settings_key": key,
+                           "elapsed_s": outcome.elapsed_s, "error": outcome.error}
+    if report is None:
+        row.update(status="error", verdict=None, score=None, duration_s=None, frames=None,
+                   events=None, report=None)
+        return row
+    counts = report.summary.event_counts
+    row.update(status="ok", verdict=report.summary.verdict, score=report.summary.score,
+               duration_s=report.video.duration_s, frames=report.video.frame_count,
+               events=len(report.events), report=str(report_path),
+               error=report.video.decode_error)
+    row.update({t: int(counts.get(t, 0)) for t in EVENT_TYPES})
+    return row
+
+
+def _write_outcome(outcome: ClipOutcome, report_path: Path, formats: list[str]) -> Report | None:
+    """Write a finished clip's report, landmarks and exports, as ``vidhand check`` does."""
+    if outcome.report is None:
+        return None
+    lm_path = default_landmarks_path(report_path)
+    if outcome.landmarks is not None:
+        write_bytes_atomic(lm_path, outcome.landmarks)
+    report = dataclasses.replace(Report.from_dict(outcome.report),
+                                 landmarks_file=str(lm_path) if outcome.landmarks else None)
+    if formats:
+        from vidhand.export import default_export_path, export_report
+
+        for fmt in formats:
+            export_report(report, fmt, path=default_export_path(report_path, fmt))
+    # The report last: its presence (with the summary row) marks the clip as done.
+    write_report(report, report_path)
+    return report
+
+
+def _is_done(row: dict[str, Any] | None, sha256: str, key: str) -> bool:
+    return bool(row and row.get("status") == "ok" and row.get("sha256") == sha256
+                and row.get("settings_key") == key and row.get("report")
+                and Path(row["report"]).is_file())
+
+
+def run_batch(
+    inputs: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    options: AnalysisOptions | None = None,
+    jobs: int = 0,
+    formats: Iterable[str] = (),
+    engine: str = "local",
+    address: str | None = None,
+    on_clip: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_frames: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Analyse every clip of ``inputs`` into ``out_dir``; see the module docstring.
+
+    Args:
+        inputs: files, folders and globs.
+        out_dir: where reports, landmark files, exports and the summaries go.
+        options: analysis options for every clip.
+        jobs: worker processes (0: one per CPU). With at least as many clips as jobs,
+            clips run side by side; otherwise each clip is split into segments.
+        formats: export formats written next to each report.
+        engine: ``local`` or ``ray``.
+        address: Ray cluster address (``ray`` engine; ``None`` starts a local Ray).
+        on_clip: called as ``on_clip(row, finished, total)`` after each clip.
+        on_frames: called with the number of frames analysed so far (local engine).
+
+    Raises:
+        ValueError: an unknown engine, or an input that matches nothing.
+        ImportError: ``engine="ray"`` without Ray installed.
+    """
+    from vidhand.parallel import resolve_jobs
+
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+    opts = options or AnalysisOptions()
+    fmts = list(formats)
+    jobs = resolve_jobs(jobs)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    clips = collect_clips(inputs, exclude=out)
+    stems = assign_stems(clips)
+    key = settings_key(opts, fmts)
+    summary = _Summary(out, clips)
+    result = BatchResult()
+
+    todo: list[Path] = []
+    for clip in clips:
+        row = summary.rows.get(str(clip))
+        try:
+            sha = file_sha256(clip) if row else ""
+        except OSError:
+            sha = ""
+        if _is_done(row, sha, key):
+            result.skipped += 1
+        else:
+            todo.append(clip)
+    total = len(clips)
+    finished = result.skipped
+
+    def record(outcome: ClipOutcome) -> None:
+        nonlocal finished
+        clip = Path(outcome.clip)
+        report_path = out / f"{stems[clip]}.json"
+        try:
+            report = _write_outcome(outcome, report_path, fmts)
+        except (VidhandError, OSError) as exc:
+            outcome.error, report = f"cannot write outputs: {exc}", None
+        row = _row(clip, outcome, key, report_path, report)
+        summary.put(row)
+        finished += 1
+        if report is None:
+            result.errors += 1
+        else:
+            result.done += 1
+        if on_clip is not None:
+            on_clip(row, finished, total)
+
+    try:
+        if engine == "ray":
+            from vidhand.ray_engine import run_ray
+
+            run_ray([str(c) for c in todo], opts, record, address=address, num_cpus=jobs)
+        else:
+            for outcome in _run_local(todo, opts, jobs, on_frames):
+                record(outcome)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    if not summary.rows and not clips:
+        summary.write()
+    result.rows = [summary.rows[str(c)] for c in clips if str(c) in summary.rows]
+    return result
+
+
+# --- local engine ---------------------------------------------------------------------
+
+_FRAMES: Any = None
+
+
+def _init_clip_worker(counter: Any) -> None:
+    global _FRAMES
+    _FRAMES = counter
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _CountFrames:
+    def __init__(self) -> None:
+        self.last = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if _FRAMES is not None and done > self.last:
+            with _FRAMES.get_lock():
+                _FRAMES.value += done - self.last
+            self.last = done
+
+
+def _analyze_star(args: tuple[str, AnalysisOptions]) -> ClipOutcome:
+    return analyze_clip(args[0], args[1], jobs=1, progress=_CountFrames())
+
+
+def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
+               on_frames: Callable[[int], None] | None) -> Iterator[ClipOutcome]:
+    if not todo:
+        return
+    if jobs <= 1 or len(todo) < jobs:
+        # Few clips: one at a time in this process, each split into segments.
+        done_before = 0
+        for clip in todo:
+            def frames(done: int, total: int | None, base: int = done_before) -> None:
+                if on_frames is not None:
+                    on_frames(base + done)
+            outcome = analyze_clip(str(clip), options, jobs=jobs, progress=frames)
+            done_before += (outcome.report or {}).get("video", {}).get("frame_count", 0)
+            yield outcome
+        return
+    ctx = multiprocessing.get_context("spawn")
+    counter = ctx.Value("q", 0)
+    pool = ctx.Pool(min(jobs, len(todo)), initializer=_init_clip_worker, initargs=(counter,))
+    try:
+        results = pool.imap_unordered(_analyze_star, [(str(c), options) for c in todo])
+        for _ in todo:
+            while True:
+                try:
+                    outcome = results.next(timeout=0.25)
+                    break
+                except multiprocessing.TimeoutError:
+                    if on_frames is not None:
+                        on_frames(int(counter.value))
+            yield outcome
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()

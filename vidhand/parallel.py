@@ -1,0 +1,283 @@
+"""Segment-parallel detection: one long video on every core, same report as one process.
+
+Only the expensive per-frame stages run in worker processes: decode, MediaPipe and
+the evidence stage. Each worker takes one segment ``[start, end)`` of the video,
+decodes from ``warmup_start`` (``warmup_frames`` before ``start``), feeds the warm-up
+frames through its own landmarker and evidence extractor and throws their output
+away, then returns the segment's :class:`~vidhand.types.HandFrame` list. The parent
+merges the segments in order and runs identity and the checks once over them, so
+tracks and events are those of a single-process run by construction; what can
+differ at a seam is only MediaPipe's own tracking state, which the warm-up lets
+converge, and the evidence stage's ghost memory, which the warm-up (longer than its
+window) fills exactly as a single run would.
+
+Workers are ``spawn`` processes (MediaPipe after ``fork`` is fragile), one
+landmarker each, and ignore Ctrl-C so the parent alone decides how to stop.
+
+Example:
+    >>> from vidhand.parallel import plan_segments
+    >>> [(s.start, s.end) for s in plan_segments(600, jobs=2, warmup_frames=48)]
+    [(0, 300), (300, None)]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import multiprocessing
+import multiprocessing.pool
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from vidhand.types import HandFrame, VideoInfo
+
+if TYPE_CHECKING:
+    from vidhand.pipeline import AnalysisOptions
+
+logger = logging.getLogger(__name__)
+
+#: Longest segment, in seconds of video: bounds what a worker holds before returning it.
+MAX_SEGMENT_S = 60.0
+#: Warm-up before each segment, in seconds (at least the evidence ghost window + 3 frames).
+WARMUP_S = 1.5
+
+
+def available_cpus() -> int:
+    """The number of CPUs this process may run on (affinity-aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``None`` or 0 -> every available CPU; otherwise ``jobs`` (must be >= 1)."""
+    if jobs is None or jobs == 0:
+        return available_cpus()
+    if jobs < 0:
+        raise ValueError(f"jobs must be >= 0 (0 = one per CPU), got {jobs}")
+    return jobs
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``[start, end)`` of a video (``end=None``: to the end of the stream).
+
+    ``warmup_start`` is where the worker starts decoding; frames before ``start`` only
+    warm the landmarker and the evidence stage.
+    """
+
+    number: int
+    start: int
+    end: int | None
+    warmup_start: int
+
+
+def warmup_frames_for(frame_rate: Fraction, ghost_window: int) -> int:
+    """Warm-up length in frames: ``WARMUP_S`` of video, and more than the ghost window."""
+    return max(ghost_window + 3, math.ceil(WARMUP_S * float(frame_rate)))
+
+
+def plan_segments(
+    frame_count: int | None,
+    jobs: int,
+    warmup_frames: int,
+    max_segment_frames: int | None = None,
+) -> list[Segment]:
+    """Cut ``frame_count`` frames into segments for ``jobs`` workers.
+
+    One segment per job (more when a segment would exceed ``max_segment_frames``), each
+    at least twice the warm-up long; a single segment means "do not split". The last
+    segment runs to the end of the stream, so a wrong ``frame_count`` estimate costs
+    balance, never frames.
+    """
+    if jobs <= 1 or not frame_count or frame_count < 4 * warmup_frames:
+        return [Segment(0, 0, None, 0)]
+    n = jobs
+    if max_segment_frames:
+        n = max(n, math.ceil(frame_count / max_segment_frames))
+    n = max(1, min(n, frame_count // (2 * warmup_frames)))
+    bounds = [round(i * frame_count / n) for i in range(n)]
+    segs = []
+    for i, start in enumerate(bounds):
+        end = bounds[i + 1] if i + 1 < n else None
+        segs.append(Segment(i, start, end, max(0, start - warmup_frames)))
+    return segs
+
+
+def plan_for(info: VideoInfo, options: AnalysisOptions, jobs: int, ghost_window: int,
+             ) -> list[Segment] | None:
+    """Segments for ``info`` with ``jobs`` workers, or ``None`` to run in one process.
+
+    Splitting needs a backend that starts mid-stream (pyav) and a frame count.
+    """
+    from vidhand.video import AVAILABLE_BACKENDS
+
+    source_cls = AVAILABLE_BACKENDS.get(options.backend)
+    if jobs <= 1 or not getattr(source_cls, "SUPPORTS_START_FRAME", False):
+        return None
+    warm = warmup_frames_for(info.frame_rate, ghost_window)
+    max_seg = math.ceil(MAX_SEGMENT_S * float(info.frame_rate))
+    segs = plan_segments(info.frame_count, jobs, warm, max_seg)
+    return segs if len(segs) > 1 else None
+
+
+@dataclass
+class SegmentResult:
+    """What a worker sends back for one segment (small: landmarks and feature dicts)."""
+
+    number: int
+    hand_frames: list[HandFrame]
+    decode_error: str | None
+    is_vfr: bool
+    detector_settings: dict[str, Any]
+    start_mode: str
+
+
+# --- worker side -----------------------------------------------------------------------
+
+_COUNTER: Any = None
+
+
+def _init_worker(counter: Any) -> None:
+    global _COUNTER
+    _COUNTER = counter
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def _bump(n: int) -> None:
+    if _COUNTER is not None and n:
+        with _COUNTER.get_lock():
+            _COUNTER.value += n
+
+
+def detect_segment(path: str, options: AnalysisOptions, segment: Segment) -> SegmentResult:
+    """Decode, track and measure one segment (runs in a worker; also callable directly)."""
+    from vidhand.evidence.frame import EvidenceExtractor
+    from vidhand.tracking.mediapipe import MediaPipeTracker
+    from vidhand.video import open_video
+
+    out: list[HandFrame] = []
+    pending = 0
+    with open_video(path, backend=options.backend, max_side=options.max_side,
+                    start_frame=segment.warmup_start) as source, \
+            MediaPipeTracker(max_hands=options.max_hands, model_path=options.hand_model) as tracker:
+        evidence = EvidenceExtractor(pixels=options.pixel_evidence)
+        settings = {**tracker.settings, "evidence": evidence.settings}
+        for frame in source:
+            if segment.end is not None and frame.index >= segment.end:
+                break
+            hf = evidence.process(frame, tracker.process(frame))
+            if frame.index >= segment.start:
+                out.append(hf)
+                pending += 1
+                if pending >= 16:
+                    _bump(pending)
+                    pending = 0
+        _bump(pending)
+        info = source.info
+        return SegmentResult(number=segment.number, hand_frames=out,
+                             decode_error=source.decode_error, is_vfr=info.is_vfr,
+                             detector_settings=settings,
+                             start_mode=getattr(source, "start_mode", "start"))
+
+
+def _detect_star(args: tuple[str, AnalysisOptions, Segment]) -> SegmentResult:
+    return detect_segment(*args)
+
+
+# --- parent side -----------------------------------------------------------------------
+
+def make_pool(jobs: int) -> tuple[multiprocessing.pool.Pool, Any]:
+    """A spawn-context pool of ``jobs`` workers and its shared frame counter."""
+    ctx = multiprocessing.get_context("spawn")
+    counter = ctx.Value("q", 0)
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(counter,))
+    return pool, counter
+
+
+class SegmentRun:
+    """Runs ``segments`` on a worker pool and yields their hand frames in order.
+
+    After :meth:`hand_frames` is exhausted, ``decode_error``, ``is_vfr`` and
+    ``detector_settings`` hold what a single-process run would have found.
+
+    Args:
+        path: the video.
+        options: the analysis options (pickled to the workers).
+        segments: from :func:`plan_for`.
+        jobs: worker processes.
+        progress: called as ``progress(frames_done, total)`` while workers run.
+        total: the frame count estimate passed to ``progress``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], options: AnalysisOptions,
+                 segments: list[Segment], jobs: int,
+                 progress: Callable[[int, int | None], None] | None = None,
+                 total: int | None = None) -> None:
+        self.path = str(path)
+        self.options = options
+        self.segments = segments
+        self.jobs = max(1, min(jobs, len(segments)))
+        self.progress = progress
+        self.total = total
+        self.decode_error: str | None = None
+        self.is_vfr = False
+        self.detector_settings: dict[str, Any] = {}
+        self.start_modes: list[str] = []
+        self.frames = 0
+
+    def hand_frames(self) -> Iterator[HandFrame]:
+        """Yield every frame's hands, in frame order, as the workers finish segments."""
+        pool, counter = make_pool(self.jobs)
+        try:
+            tasks = [(self.path, self.options, s) for s in self.segments]
+            results = pool.imap(_detect_star, tasks)
+            expected = 0
+            for _ in self.segments:
+                res = self._next(results, counter)
+                self.start_modes.append(res.start_mode)
+                if not self.detector_settings:
+                    self.detector_settings = res.detector_settings
+                self.is_vfr |= res.is_vfr
+                if res.hand_frames and res.hand_frames[0].frame_index != expected:
+                    raise RuntimeError(
+                        f"segment {res.number} of '{self.path}' starts at frame "
+                        f"{res.hand_frames[0].frame_index}, expected {expected}")
+                n = len(res.hand_frames)
+                yield from res.hand_frames
+                res.hand_frames.clear()  # memory stays at one segment per worker
+                expected += n
+                self.frames = expected
+                if res.decode_error:
+                    # A single process stops at the break; later segments would skip it.
+                    self.decode_error = res.decode_error
+                    logger.warning("%s", res.decode_error)
+                    break
+                seg = self.segments[res.number]
+                if seg.end is not None and expected < seg.end:
+                    break  # the stream ended before the frame count promised
+            if self.progress is not None:
+                self.progress(self.frames, self.total)
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
+
+    def _next(self, results: Any, counter: Any) -> SegmentResult:
+        while True:
+            try:
+                return results.next(timeout=0.25)
+            except multiprocessing.TimeoutError:
+                if self.progress is not None:
+                    self.progress(int(counter.value), self.total)
+
+
+def merged_info(info: VideoInfo, run: SegmentRun) -> VideoInfo:
+    """``info`` with the VFR flag the workers found while reading."""
+    return dataclasses.replace(info, is_vfr=info.is_vfr or run.is_vfr)
