@@ -24,5 +24,5 @@ fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[app,export,dev]"
+.venv/bin/python -m pip install -q -e ".[app,export,dev,ray]"
 .venv/bin/vidhand --version

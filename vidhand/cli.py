@@ -102,10 +102,13 @@ def _summary_line(name: str, report: Report, report_path: Path) -> str:
 @click.option("--export", "export_formats", default="",
               help="Also write editor files next to each report: comma-separated formats "
                    "(see `vidhand export --help`).")
+@click.option("-j", "--jobs", type=click.IntRange(0, None), default=0, show_default=True,
+              help="Worker processes (0: one per CPU). A long video is split into "
+                   "segments analysed side by side; the report is that of --jobs 1.")
 def check(
     videos: tuple[Path, ...], out_dir: Path, as_json: bool, fail_on: str, profile: str,
     max_hands: int, backend: str, max_side: int | None, hand_model: Path | None,
-    from_landmarks: Path | None, export_formats: str,
+    from_landmarks: Path | None, export_formats: str, jobs: int,
 ) -> None:
     """Check the hands in one or more videos and write a JSON report for each.
 
@@ -121,6 +124,10 @@ def check(
         vidhand check a.mp4 b.mov --out reports/ --fail-on warn
 
         vidhand check --from-landmarks reports/a.landmarks.npz --profile strict
+
+        vidhand check long_take.mp4 --jobs 2
+
+    For many clips, `vidhand batch` runs them side by side and can resume.
     """
     from vidhand.pipeline import AnalysisOptions, analyze, default_landmarks_path
     from vidhand.progress import TqdmProgress
@@ -135,12 +142,12 @@ def check(
     options = AnalysisOptions(backend=backend, max_hands=max_hands, max_side=max_side,
                               hand_model=str(hand_model) if hand_model else None,
                               profile=profile)
-    jobs: list[Path | None] = list(videos) if videos else [None]
+    items: list[Path | None] = list(videos) if videos else [None]
     used: set[str] = set()
     worst = 0
     errors = 0
     reports: list[dict[str, Any]] = []
-    for video in jobs:
+    for video in items:
         name = str(video) if video is not None else str(from_landmarks)
         stem_source = video if video is not None else Path(
             str(from_landmarks).removesuffix(".npz").removesuffix(".landmarks"))
@@ -151,7 +158,7 @@ def check(
             landmarks_out = (default_landmarks_path(report_path)
                              if from_landmarks is None else None)
             report = analyze(video, options=options, from_landmarks=from_landmarks,
-                             landmarks_out=landmarks_out, progress=bar)
+                             landmarks_out=landmarks_out, progress=bar, jobs=jobs)
             write_report(report, report_path)
             if formats:
                 _export(report, report_path, formats)
@@ -179,7 +186,7 @@ def check(
         reports.append(report.to_dict())
         click.echo(_summary_line(name, report, report_path), err=as_json)
     if as_json:
-        click.echo(json.dumps(reports[0] if len(reports) == 1 and len(jobs) == 1 else reports,
+        click.echo(json.dumps(reports[0] if len(reports) == 1 and len(items) == 1 else reports,
                               indent=2))
     if errors:
         sys.exit(EXIT_ERROR)
@@ -205,6 +212,7 @@ def _export(report: Report, report_path: Path, formats: list[str]) -> None:
 
 def _register_commands() -> None:
     # Sub-command modules import only click and vidhand's light modules at import time.
+    from vidhand.batch_cli import batch_command
     from vidhand.export.cli import export_command
     from vidhand.render_cli import render_command, thumbs_command
     from vidhand.synth.cli import synth_command
@@ -213,6 +221,7 @@ def _register_commands() -> None:
     cli.add_command(render_command, name="render")
     cli.add_command(thumbs_command, name="thumbs")
     cli.add_command(synth_command, name="synth")
+    cli.add_command(batch_command, name="batch")
 
 
 _register_commands()

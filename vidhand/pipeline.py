@@ -90,6 +90,7 @@ def analyze(
     landmarks_out: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
     checks: list[Check] | None = None,
+    jobs: int = 1,
     **option_kwargs: Any,
 ) -> Report:
     """Analyse one video and return its :class:`~vidhand.report.Report`.
@@ -101,6 +102,9 @@ def analyze(
         landmarks_out: where to save this run's landmark file (``None``: not saved).
         progress: called as ``progress(done, total)`` while frames are processed.
         checks: the checks to run (default: every registered check).
+        jobs: worker processes for decode, MediaPipe and pixel evidence (0: one per CPU).
+            With more than one, a long enough video is cut into segments analysed in
+            parallel (:mod:`vidhand.parallel`); tracks and events are those of ``jobs=1``.
 
     Raises:
         VidhandError: the video, model or landmark file cannot be used (one-line message).
@@ -128,19 +132,39 @@ def analyze(
         from vidhand.video import open_video
 
         source = open_video(path, backend=opts.backend, max_side=opts.max_side)
+        segments = None
+        if jobs != 1:
+            from vidhand.parallel import plan_for, resolve_jobs
+
+            jobs = resolve_jobs(jobs)
+            ghost_window = EvidenceExtractor(pixels=False).ghost_window
+            segments = plan_for(source.info, opts, jobs, ghost_window)
         with source:
             info = source.info
             sha256 = file_sha256(path)
-            from vidhand.tracking.mediapipe import MediaPipeTracker
+            if segments is None:
+                from vidhand.tracking.mediapipe import MediaPipeTracker
 
-            with MediaPipeTracker(max_hands=opts.max_hands, model_path=opts.hand_model) as tracker:
-                evidence = EvidenceExtractor(pixels=opts.pixel_evidence)
-                detector_settings = {**tracker.settings, "evidence": evidence.settings}
-                frames = (evidence.process(frame, tracker.process(frame)) for frame in source)
-                result = _run_stages(frames, info, opts, checks, recorder, progress,
-                                     info.frame_count)
-            decode_error = source.decode_error
-            info = source.info  # some facts (VFR) are only known once the stream was read
+                with MediaPipeTracker(max_hands=opts.max_hands,
+                                      model_path=opts.hand_model) as tracker:
+                    evidence = EvidenceExtractor(pixels=opts.pixel_evidence)
+                    detector_settings = {**tracker.settings, "evidence": evidence.settings}
+                    frames = (evidence.process(frame, tracker.process(frame))
+                              for frame in source)
+                    result = _run_stages(frames, info, opts, checks, recorder, progress,
+                                         info.frame_count)
+                decode_error = source.decode_error
+                info = source.info  # some facts (VFR) are only known once the stream was read
+        if segments is not None:
+            # NOTE(#6): workers decode, track and measure; identity and checks run here once.
+            from vidhand.parallel import SegmentRun, merged_info
+
+            run = SegmentRun(path, opts, segments, jobs, progress, info.frame_count)
+            result = _run_stages(run.hand_frames(), info, opts, checks, recorder, None,
+                                 info.frame_count)
+            detector_settings = run.detector_settings
+            decode_error = run.decode_error
+            info = merged_info(info, run)
 
     frame_count = result.frame_count
     rate = info.frame_rate

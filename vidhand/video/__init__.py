@@ -28,7 +28,8 @@ __all__ = ["AVAILABLE_BACKENDS", "FrameSource", "open_video", "scale_for_max_sid
 
 
 def open_video(
-    path: str | os.PathLike[str], backend: str = "pyav", max_side: int | None = None
+    path: str | os.PathLike[str], backend: str = "pyav", max_side: int | None = None,
+    start_frame: int = 0,
 ) -> FrameSource:
     """Open a video for streaming decode.
 
@@ -36,12 +37,15 @@ def open_video(
         path: Video file (anything FFmpeg reads: mp4, mov, mkv, webm, gif, ...).
         backend: A key of :data:`AVAILABLE_BACKENDS` ("pyav" is the default).
         max_side: Downscale frames so their longer side is at most this many pixels.
+        start_frame: first frame to read; frames keep their index in the whole stream
+            (backends whose ``is_seekable`` is true; "pyav").
 
     Returns:
         An open :class:`FrameSource`; use it as a context manager to close it.
 
     Raises:
-        ValueError: ``backend`` is unknown or ``max_side`` is below 16.
+        ValueError: ``backend`` is unknown, ``max_side`` is below 16, or ``start_frame``
+            is given to a backend that cannot start mid-stream.
         VideoOpenFailure: the file is missing, empty, not a video, has no video
             stream, or no frame of it can be decoded.
         FrameRateUnavailable: the video stream declares no usable frame rate.
@@ -51,6 +55,11 @@ def open_video(
     except KeyError:
         valid = ", ".join(sorted(AVAILABLE_BACKENDS)) or "none (install av or opencv)"
         raise ValueError(f"Unknown video backend {backend!r}; valid names: {valid}") from None
+    if start_frame:
+        if not getattr(source_cls, "SUPPORTS_START_FRAME", False):
+            raise ValueError(f"backend {backend!r} cannot start at frame {start_frame}; "
+                             f"use backend 'pyav'")
+        return source_cls(path, max_side=max_side, start_frame=start_frame)  # type: ignore[call-arg]
     return source_cls(path, max_side=max_side)  # type: ignore[call-arg]
 
 

@@ -102,6 +102,8 @@ class FrameSourceAv(FrameSource):
     Args:
         path: Video file.
         max_side: Downscale so the longer side is at most this many pixels.
+        start_frame: first frame to yield (0-based, decode order); indices stay those of
+            the whole stream. See :meth:`_skip_to` for how it gets there exactly.
 
     Raises:
         VideoOpenFailure: the file cannot be opened or yields no frame.
@@ -109,8 +111,12 @@ class FrameSourceAv(FrameSource):
     """
 
     BACKEND_NAME = "pyav"
+    SUPPORTS_START_FRAME = True
 
-    def __init__(self, path: str | os.PathLike[str], max_side: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], max_side: int | None = None,
+                 start_frame: int = 0) -> None:
+        if start_frame < 0:
+            raise ValueError(f"start_frame must be >= 0, got {start_frame}")
         self._path = check_video_path(path)
         self._container: av.container.InputContainer | None = None
         self.decode_error = None
@@ -125,6 +131,8 @@ class FrameSourceAv(FrameSource):
             ) from None
         try:
             self._setup(name, max_side)
+            if start_frame:
+                self._skip_to(start_frame)
         except BaseException:
             self.close()
             raise
@@ -178,6 +186,9 @@ class FrameSourceAv(FrameSource):
                 f"No frame of '{name}' could be decoded (FFmpeg: {_reason(exc)}); it is "
                 f"truncated or corrupt, re-download or re-encode it") from None
         self._pending = first
+        self._first_pts_s = float(first.pts * self._time_base) if first.pts is not None else 0.0
+        #: How the last ``start_frame`` was reached: "start", "seek" or "skip".
+        self.start_mode = "start"
 
         rotation_cw = round(-(first.rotation or 0) / 90) % 4 * 90
         if (first.rotation or 0) % 90:
@@ -223,6 +234,98 @@ class FrameSourceAv(FrameSource):
         """Static facts about the video; ``is_vfr`` may turn True while reading."""
         return self._info
 
+    @property
+    def is_seekable(self) -> bool:
+        """PyAV sources start at any frame (``start_frame``)."""
+        return True
+
+    def _skip_to(self, target: int) -> None:
+        """Position the source so the next :meth:`read` returns frame ``target``.
+
+        A frame index is a count in decode order, which a seek cannot know. So the
+        keyframe seek is only used when the index can be derived from timestamps: an
+        MP4/MOV-like sample index lists every frame and shows a constant rate
+        (``_index_is_irregular`` ran and found nothing), and every decoded frame has a
+        pts. The decoded pts must then land on the frame grid, and the first frame after
+        the seek must not lie past ``target``; otherwise (and for every other
+        container) the frames are decoded and counted from the start without
+        converting them (``start_mode`` says which way was taken).
+        """
+        if self._seek_by_pts(target):
+            self.start_mode = "seek"
+        else:
+            self._skip_by_count(target)
+            self.start_mode = "skip"
+        self._last_pts_s = None  # no VFR step is measured across the jump
+
+    def _pts_grid_ok(self) -> bool:
+        stream = self._stream
+        try:
+            entries = stream.index_entries
+        except (AttributeError, av.error.FFmpegError):  # pragma: no cover - older PyAV
+            return False
+        return bool(not self._info.is_vfr and entries is not None and stream.frames
+                    and len(entries) == stream.frames and self._pending is not None
+                    and self._pending.pts is not None)
+
+    def _seek_by_pts(self, target: int) -> bool:
+        if not self._pts_grid_ok():
+            return False
+        container, stream, tb = self._container, self._stream, float(self._time_base)
+        assert container is not None
+        first_ts = self._pending.pts if self._pending is not None else 0
+        want_ts = first_ts + round(target * self._period_s / tb)
+        try:
+            with _quiet_ffmpeg():
+                container.seek(int(want_ts), stream=stream, backward=True, any_frame=False)
+            frames = container.decode(stream)
+            pending = None
+            while pending is None:
+                frame = next(frames)
+                if frame.pts is None:
+                    break
+                pos = (frame.pts - first_ts) * tb / self._period_s
+                index = round(pos)
+                if abs(pos - index) > 0.25 or index > target:
+                    break  # off the frame grid, or the seek overshot: count instead
+                if index == target:
+                    pending = frame
+        except (StopIteration, av.error.FFmpegError):
+            pending = None
+        if pending is None:
+            self._rewind()
+            return False
+        self._frames, self._pending, self._index = frames, pending, target
+        return True
+
+    def _rewind(self) -> None:
+        container = self._container
+        assert container is not None
+        with _quiet_ffmpeg():
+            container.seek(0, stream=self._stream, backward=True, any_frame=False)
+        self._frames = container.decode(self._stream)
+        self._pending = None
+        self._index = 0
+
+    def _skip_by_count(self, target: int) -> None:
+        if self._pending is None:  # after a failed seek: back at frame 0, nothing pending
+            skipped = 0
+        else:
+            self._pending, skipped = None, 1
+        try:
+            with _quiet_ffmpeg():
+                while skipped < target:
+                    next(self._frames)
+                    skipped += 1
+                self._pending = next(self._frames)
+        except StopIteration:
+            self._done = True
+        except av.error.FFmpegError as exc:
+            self._stop(f"'{self._info.path}' is corrupt after frame {skipped - 1}: FFmpeg: "
+                       f"{_reason(exc)}; the frames before it were decoded, re-encode or "
+                       f"re-download the file for the rest")
+        self._index = target
+
     def read(self) -> Frame | None:
         """Return the next frame, or ``None`` at the end of the stream or at a break."""
         if self._pending is not None:
@@ -252,7 +355,7 @@ class FrameSourceAv(FrameSource):
         else:
             pts_s = 0.0
         if self._last_pts_s is None:
-            self._first_pts_s = pts_s
+            pass  # first frame read (or first after start_frame): no step to measure
         elif not self._info.is_vfr and pts_irregular(
                 pts_s - self._last_pts_s, self._info.frame_rate, float(self._time_base)):
             self._info = dataclasses.replace(self._info, is_vfr=True)

@@ -1,0 +1,134 @@
+"""``vidhand batch`` (issue #6): errors recorded, resume, summaries, the Ray engine."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import shared_clip
+
+from vidhand.batch import CSV_FIELDS, collect_clips, run_batch, settings_key
+from vidhand.batch_cli import batch_command
+from vidhand.pipeline import AnalysisOptions
+from vidhand.report import read_report
+
+GOOD = ("natural/sign_soup_woman_grey_bg.mp4", "natural/asl_webcam_fast_motion_blur.mp4")
+
+
+@pytest.fixture
+def clip_dir(tmp_path: Path) -> Path:
+    """Two real clips (symlinked, not copied), a truncated MP4 and a text file."""
+    d = tmp_path / "renders"
+    d.mkdir()
+    for rel in GOOD:
+        src = shared_clip(rel)
+        (d / src.name).symlink_to(src)
+    (d / "corrupt.mp4").write_bytes(shared_clip(GOOD[0]).read_bytes()[:3000])
+    (d / "notes.txt").write_text("not a video\n")
+    (d / ".hidden.mp4").write_text("ignored: hidden\n")
+    return d
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    rows = [json.loads(line) for line in (out / "summary.jsonl").read_text().splitlines()]
+    return {Path(r["clip"]).name: r for r in rows}
+
+
+def _comparable(rows: dict[str, dict]) -> dict[str, dict]:
+    return {k: {f: v for f, v in r.items() if f != "elapsed_s"} for k, r in rows.items()}
+
+
+def test_collect_clips_expands_dirs_and_globs_and_skips_output(clip_dir: Path) -> None:
+    out = clip_dir / "qa"
+    out.mkdir()
+    (out / "old.json").write_text("{}")
+    names = [p.name for p in collect_clips([clip_dir], exclude=out)]
+    assert names == ["asl_webcam_fast_motion_blur.mp4", "corrupt.mp4", "notes.txt",
+                     "sign_soup_woman_grey_bg.mp4"]
+    assert [p.name for p in collect_clips([str(clip_dir / "*.txt")])] == ["notes.txt"]
+    with pytest.raises(ValueError, match="no file matches"):
+        collect_clips([str(clip_dir / "*.mov")])
+
+
+def test_settings_key_ignores_nothing_that_matters() -> None:
+    base = settings_key(AnalysisOptions())
+    assert base == settings_key(AnalysisOptions())
+    assert base != settings_key(AnalysisOptions(profile="strict"))
+    assert base != settings_key(AnalysisOptions(), ["csv"])
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_batch_records_errors_then_resumes(clip_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "qa"
+    res = CliRunner().invoke(batch_command, [str(clip_dir), "--out", str(out), "--jobs", "2",
+                                             "--export", "csv"])
+    assert res.exit_code == 2, res.output  # clips failed to open -> 2
+    rows = _rows(out)
+    assert set(rows) == {"asl_webcam_fast_motion_blur.mp4", "corrupt.mp4", "notes.txt",
+                         "sign_soup_woman_grey_bg.mp4"}
+    for name in ("corrupt.mp4", "notes.txt"):
+        assert rows[name]["status"] == "error" and "Cannot open" in rows[name]["error"]
+        assert not (out / f"{Path(name).stem}.json").exists()
+    for rel in GOOD:
+        stem = Path(rel).stem
+        row = rows[Path(rel).name]
+        report = read_report(out / f"{stem}.json")
+        assert row["status"] == "ok" and row["verdict"] == report.summary.verdict
+        assert row["frames"] == report.video.frame_count > 0
+        assert row["sha256"] == report.video.sha256
+        assert Path(report.landmarks_file) == out / f"{stem}.landmarks.npz"
+        assert (out / f"{stem}.landmarks.npz").is_file() and (out / f"{stem}.csv").is_file()
+    with open(out / "summary.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert tuple(table[0]) == CSV_FIELDS and len(table) == 4
+    assert not list(out.glob(".*.tmp"))  # no half-written file left behind
+
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    again = run_batch([clip_dir], out, jobs=2, formats=["csv"])
+    assert (again.skipped, again.done, again.errors) == (2, 0, 2)  # errors are retried
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")} == mtimes
+    assert _comparable(_rows(out)) == _comparable(rows)
+
+    # A changed clip or changed settings is analysed again.
+    changed = run_batch([clip_dir / Path(GOOD[0]).name], out, jobs=1, formats=[])
+    assert (changed.skipped, changed.done) == (0, 1)
+
+
+def test_batch_cli_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(batch_command, [str(tmp_path / "nothing*.mp4"), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "no file matches" in res.output
+    res = runner.invoke(batch_command, [str(tmp_path), "--out", str(tmp_path / "o"),
+                                        "--address", "auto"])
+    assert res.exit_code == 2 and "--engine ray" in res.output
+    res = runner.invoke(batch_command, ["--help"])
+    assert res.exit_code == 0 and "Example:" in res.output
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_ray_engine_writes_the_same_summaries_as_local(clip_dir: Path, tmp_path: Path) -> None:
+    ray = pytest.importorskip(
+        "ray", reason="Ray is not installed: pip install 'vidhand[ray]' to test --engine ray")
+    local = run_batch([clip_dir], tmp_path / "local", jobs=2)
+    assert not ray.is_initialized()
+    remote = run_batch([clip_dir], tmp_path / "ray", jobs=2, engine="ray")
+    assert not ray.is_initialized()  # the engine shuts down the Ray it started
+    assert (remote.done, remote.errors) == (local.done, local.errors) == (2, 2)
+
+    def norm(rows: dict[str, dict], root: Path) -> dict[str, dict]:
+        return {k: {f: (v.replace(str(root), "OUT") if isinstance(v, str) else v)
+                    for f, v in r.items()} for k, r in _comparable(rows).items()}
+
+    assert norm(_rows(tmp_path / "ray"), tmp_path / "ray") == \
+        norm(_rows(tmp_path / "local"), tmp_path / "local")
+    for rel in GOOD:
+        stem = Path(rel).stem
+        a = read_report(tmp_path / "local" / f"{stem}.json").to_dict()
+        b = read_report(tmp_path / "ray" / f"{stem}.json").to_dict()
+        a.pop("landmarks_file"), b.pop("landmarks_file")
+        assert a == b
