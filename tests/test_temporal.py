@@ -107,7 +107,8 @@ def px(**values):
     return edit
 
 
-GOOD_PX = {"px_judgeable": True, "px_hand_size": 90, "px_blur": 0.35, "px_digits": 5, "px_lm_digits": 5, "px_unmatched_digits": 0,
+GOOD_PX = {"px_judgeable": True, "px_hand_size": 90, "px_blur": 0.35, "px_digits": 5,
+           "px_lm_digits": 5, "px_unmatched_digits": 0,
            "px_finger_support": [0.9] * 5, "px_gaps": [0.5, 0.4, 0.4, 0.4],
            "px_valleys": [0.5, 0.5, 0.5, 0.5]}
 
