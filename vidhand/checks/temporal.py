@@ -50,6 +50,7 @@ class TemporalConfig:
     vanish_min_score: float = 0.8
     vanish_skin_drop: float = 0.5  # skin_now / skin_then below this: the hand is gone
     vanish_ncc: float = 0.5  # or its last picture no longer matches its place
+    vanish_calm: float = 0.04  # palm speed (hand sizes/frame) under which a fade is judged
     # low_confidence
     lowconf_score: float = 0.6
     lowconf_drop: float = 0.3
@@ -59,8 +60,7 @@ class TemporalConfig:
     flip_min_score: float = 0.8
     chirality_min: float = 0.15
     topology_min_score: float = 0.9
-    mirror_label_s: float = 99.0  # a label flip this long and this sure is a mirror by itself
-    flip_continuity: float = 0.75  # the hand's pixels must jump (match below this) at a flip
+    flip_continuity: float = 0.55  # the hand's pixels must jump (match below this) at a flip
     mirror_label_score: float = 0.9
     # proportion_drift
     drift_rel: float = 0.2
@@ -265,7 +265,10 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
             continue  # occluded by / merged with the other hand
         # Judge the first two frames after the loss: a hand moving at under `fast_motion`
         # hand sizes per frame cannot empty its own box that fast, a vanishing one does.
-        gone = _ghost_gone(ctx, last, box, min(end, last + 3))
+        # Compare with the picture from before a fade only if the hand was nearly still
+        # then; a moving hand's old picture is elsewhere.
+        calm = float(np.max(speed[max(0, i - 5):i + 1])) < cfg.vanish_calm
+        gone = _ghost_gone(ctx, last, box, min(end, last + 3), use_before=calm)
         if gone is None:
             continue  # no pixel proof: a gap alone is a detector miss
         ratio, skin_then, skin_now, ncc = gone
@@ -292,13 +295,14 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
     return out
 
 
-def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int,
+def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int, use_before: bool,
                 ) -> tuple[float, float, float, float] | None:
     """How much of the hand is still at ``box`` in frames last+1..until.
 
     Returns the largest skin ratio (now/then), the median skin fractions then and now,
-    and the largest match of the box with its last picture (NCC); ``None`` without
-    ghost measurements (no pixel evidence recorded).
+    and the largest match of the box with its last picture (NCC; with ``use_before``,
+    also with its picture five frames before the loss, for hands that fade out);
+    ``None`` without ghost measurements (no pixel evidence recorded).
     """
     from vidhand.tracking.identity import box_iou
 
@@ -310,7 +314,9 @@ def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int,
                     ratios.append(g["skin_now"] / g["skin_then"])
                     then.append(g["skin_then"])
                     now.append(g["skin_now"])
-                ncc.append(float(g.get("ncc", 1.0)))
+                before = g.get("ncc_before") if use_before else None
+                ncc.append(min(float(g.get("ncc", 1.0)),
+                               float(before) if before is not None else 1.0))
                 if g.get("still") is not None and f > last + 1:
                     still.append(float(g["still"]))
                 break
@@ -466,8 +472,8 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                 "score": round(float(np.median(t.score[idx])), 3),
                 "chirality_before": round(float(_chirality_before(t, idx[0])), 3),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
-                "evidence": _mirror_evidence(t, ctx, cfg, idx) or ""},
-            accept=lambda idx: _mirror_evidence(t, ctx, cfg, idx) is not None,
+                "evidence": _mirror_evidence(t, cfg, idx) or ""},
+            accept=lambda idx: _mirror_evidence(t, cfg, idx) is not None,
         ))
         out.extend(_runs_to_findings(
             t, ctx, cfg, topo, "topology_change", strength,
@@ -503,13 +509,12 @@ def _chirality_before(t: TrackData, i: int, look: int = 5) -> float:
     return float(np.median(prev)) if len(prev) else 0.0
 
 
-def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
-                     ) -> str | None:
+def _mirror_evidence(t: TrackData, cfg: TemporalConfig, idx: np.ndarray) -> str | None:
     """Why a run of flipped labels is a mirror and not a label flicker (or ``None``).
 
-    Either the thumb side flips with the label, at once (the palm triangle's winding
-    changes sign between two nearby frames without an edge-on pose between), or the
-    flipped label holds with near certainty for ``mirror_label_s``.
+    The hand's pixels jump where the label flips, and its thumb side flips with the
+    label at once (the palm triangle's winding changes sign between two nearby frames
+    without an edge-on pose between).
     """
     i = int(idx[0])
     if not _pixels_jump(t, i, cfg):
@@ -521,9 +526,6 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
             and np.sign(before) != np.sign(during)
             and abs(float(t.chirality[i - 1])) >= cfg.chirality_min):
         return "thumb side flips with it, with no turn between"
-    span_s = (t.frames[idx[-1]] - t.frames[i] + 1) / ctx.fps
-    if span_s >= cfg.mirror_label_s and float(np.min(t.score[idx])) >= cfg.mirror_label_score:
-        return f"the new label holds with confidence >= {cfg.mirror_label_score} for {span_s:.1f}s"
     return None
 
 

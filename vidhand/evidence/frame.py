@@ -16,7 +16,9 @@ Per frame (``HandFrame.features``):
   detected now, two looks at its last box: ``skin_now``/``skin_then``, the fraction of
   it in the hand's own skin chroma now and when it was seen; and ``ncc``, how well the
   box now matches its last picture (normalised cross-correlation of 32x32 grey
-  thumbnails, best over small shifts); and ``still``, how well the box now matches
+  thumbnails, best over small shifts), ``ncc_before``, the same against the hand as
+  it looked five frames before it was lost (a hand that fades out over a few frames
+  is already half gone at its last sighting); and ``still``, how well the box now matches
   the same box one frame earlier. A hand the detector merely missed is still there in
   the pixels (skin and picture match); a hand that vanished leaves a still background
   that no longer looks like it.
@@ -47,6 +49,9 @@ class _Seen:
     skin_then: float
     thumb: npt.NDArray[np.float32]  # zero-mean unit-norm grey thumbnail of the box
     last_look: npt.NDArray[np.float32] | None = None  # the box's thumbnail one frame ago
+    # Earlier sightings of the same hand, oldest first: (frame, box, thumbnail). A hand
+    # that fades out over a few frames is compared with how it looked before the fade.
+    history: tuple[tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float32]], ...] = ()
 
 
 def _bone_samples(image: npt.NDArray[np.uint8], pts: npt.NDArray[np.float64]) -> npt.NDArray:
@@ -83,6 +88,7 @@ def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
 
 
 _THUMB = 32
+_ANCHOR_FRAMES = 5  # how far back a ghost's "before" picture is taken
 
 
 def _thumb(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64], pad: int = 0,
@@ -197,13 +203,18 @@ class EvidenceExtractor:
             still_ncc = (float(np.sum(look * seen.last_look))
                          if look is not None and seen.last_look is not None else None)
             seen.last_look = look
+            anchor_ncc = None
+            if seen.history and seen.history[0][0] <= seen.frame_index - _ANCHOR_FRAMES:
+                _, a_box, a_thumb = seen.history[0]
+                anchor_ncc = round(_best_ncc(a_thumb, _thumb(image, a_box, pad=3)), 3)
             ghosts.append({"box": [round(float(v) * frame.scale, 1) for v in seen.box],
                            "last_frame": seen.frame_index,
                            "skin_then": round(seen.skin_then, 3), "skin_now": round(now, 3),
-                           "ncc": round(ncc, 3),
+                           "ncc": round(ncc, 3), "ncc_before": anchor_ncc,
                            "still": None if still_ncc is None else round(still_ncc, 3)})
             still.append(seen)
         # Remember every hand seen now (replacing older sightings of the same place).
+        previous = self._seen
         for hand, box in zip(hands, boxes, strict=True):
             pts = hand.landmarks_px.astype(np.float64) / frame.scale
             samples = _bone_samples(image, pts)
@@ -219,8 +230,12 @@ class EvidenceExtractor:
             thumb = _thumb(image, grown)
             if thumb is None:
                 continue
+            before = max(previous, key=lambda p: box_iou(p.box, grown), default=None)
+            history = (before.history if before is not None
+                       and box_iou(before.box, grown) >= 0.3 else ())
+            history = (*history, (f, grown, thumb))[-(_ANCHOR_FRAMES + 1):]
             seen = _Seen(f, grown, mean, icov, _skin_fraction(image, grown, mean, icov), thumb,
-                         last_look=thumb)
+                         last_look=thumb, history=history)
             still = [s for s in still if box_iou(s.box, grown) < 0.3]
             still.append(seen)
         self._seen = still
