@@ -39,6 +39,7 @@ class TemporalConfig:
 
     min_hand_px: float = 60.0  # smaller hands are "too small to judge"
     edge_margin: float = 0.02  # fraction of the frame size
+    occlusion_iou: float = 0.05  # box overlap with another hand above which neither is judged
     min_event_s: float = 0.2  # shortest event
     min_event_frames: int = 3
     merge_gap_s: float = 0.25
@@ -49,7 +50,7 @@ class TemporalConfig:
     vanish_min_history_s: float = 0.4
     vanish_min_score: float = 0.8
     vanish_skin_drop: float = 0.5  # skin_now / skin_then below this: the hand is gone
-    vanish_ncc: float = 0.5  # or its last picture no longer matches its place
+    vanish_ncc: float = 0.65  # or its last picture no longer matches its place
     vanish_calm: float = 0.04  # palm speed (hand sizes/frame) under which a fade is judged
     # low_confidence
     lowconf_score: float = 0.6
@@ -181,7 +182,7 @@ def _judgeable(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> np.ndarra
     """Frames of ``t`` whose geometry can be judged (noise model, landmark side)."""
     ok = t.size >= cfg.min_hand_px
     ok &= np.array([not ctx.at_edge(b, cfg.edge_margin) for b in t.boxes], dtype=bool)
-    ok &= np.array([not ctx.overlaps_other(int(f), t.track_id, b)
+    ok &= np.array([not ctx.overlaps_other(int(f), t.track_id, b, iou=cfg.occlusion_iou)
                     for f, b in zip(t.frames, t.boxes, strict=True)], dtype=bool)
     ok &= t.speed() < cfg.fast_motion
     cut_near = np.array([ctx.near_cut(int(f), int(f), pad=1) for f in t.frames], dtype=bool)
