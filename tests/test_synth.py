@@ -163,3 +163,23 @@ def test_cli_writes_video_and_truth(clean, tmp_path: Path) -> None:
 def test_help_has_example() -> None:
     result = CliRunner().invoke(synth_command, ["--help"])
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+
+def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path) -> None:
+    """End to end: synthesize -> decode -> MediaPipe -> evidence -> checks -> event.
+
+    Recall per defect type over many clips and places is measured by
+    benchmarks/accuracy.py; this is the pipeline's regression test on one real clip
+    with large hands (the other hand is left untouched and must stay clean).
+    """
+    from vidhand.pipeline import analyze
+
+    clip = shared_clip("natural/dyngest_zoom_two_hands_bbox.gif")
+    out = tmp_path / "mirror.mp4"
+    truth = synthesize(clip, "mirror_flip", 10, 29, out, seed=3)
+    events = analyze(out).events
+    flips = [e for e in events if e.type in truth.expected_types]
+    assert flips, [(e.type, e.start_frame, e.end_frame) for e in events]
+    assert abs(flips[0].start_frame - 10) <= 3 and flips[0].end_frame <= 29 + 3
+    assert all(e.track_id == flips[0].track_id for e in events)

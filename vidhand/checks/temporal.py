@@ -62,6 +62,7 @@ class TemporalConfig:
     chirality_min: float = 0.15
     topology_min_score: float = 0.9
     flip_continuity: float = 0.55  # the hand's pixels must jump (match below this) at a flip
+    mirror_min_s: float = 0.2  # a mirrored hand holds at least this long
     mirror_label_score: float = 0.9
     # proportion_drift
     drift_rel: float = 0.2
@@ -473,8 +474,8 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                 "score": round(float(np.median(t.score[idx])), 3),
                 "chirality_before": round(float(_chirality_before(t, idx[0])), 3),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
-                "evidence": _mirror_evidence(t, cfg, idx) or ""},
-            accept=lambda idx: _mirror_evidence(t, cfg, idx) is not None,
+                "evidence": _mirror_evidence(t, ctx, cfg, idx) or ""},
+            accept=lambda idx: _mirror_evidence(t, ctx, cfg, idx) is not None,
         ))
         out.extend(_runs_to_findings(
             t, ctx, cfg, topo, "topology_change", strength,
@@ -510,7 +511,8 @@ def _chirality_before(t: TrackData, i: int, look: int = 5) -> float:
     return float(np.median(prev)) if len(prev) else 0.0
 
 
-def _mirror_evidence(t: TrackData, cfg: TemporalConfig, idx: np.ndarray) -> str | None:
+def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
+                     ) -> str | None:
     """Why a run of flipped labels is a mirror and not a label flicker (or ``None``).
 
     The hand's pixels jump where the label flips, and its thumb side flips with the
@@ -520,6 +522,8 @@ def _mirror_evidence(t: TrackData, cfg: TemporalConfig, idx: np.ndarray) -> str 
     i = int(idx[0])
     if not _pixels_jump(t, i, cfg):
         return None  # the pixels change smoothly: the detector flipped, not the hand
+    if (t.frames[idx[-1]] - t.frames[i] + 1) / ctx.fps < cfg.mirror_min_s:
+        return None  # the detector's own mirror answers last a few frames; a mirrored hand stays
     before = _chirality_before(t, i)
     during = float(np.median(t.chirality[idx]))
     near = i > 0 and t.frames[i] - t.frames[i - 1] <= 2
