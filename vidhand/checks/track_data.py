@@ -93,16 +93,38 @@ class TrackData:
         return np.concatenate([[0.0], sp])
 
 
+#: Pixel evidence the detectors read; the rest of a hand's features is not buffered.
+PX_KEYS: tuple[str, ...] = (
+    "px_judgeable", "px_hand_size", "px_blur", "px_digits", "px_lm_digits",
+    "px_finger_support", "px_gaps", "px_valleys", "px_continuity",
+)
+
+
 class TrackBuffer:
-    """Accumulates rows for one track while frames stream by."""
+    """Accumulates one compact row per observation of a track while frames stream by.
+
+    Rows hold numbers, not :class:`Hand` objects, so memory grows by a few hundred
+    bytes per observation however long the video.
+    """
 
     def __init__(self, track_id: int) -> None:
         self.track_id = track_id
-        self.rows: list[tuple[int, Hand]] = []
+        self.rows: list[tuple[Any, ...]] = []
 
     def add(self, frame_index: int, hand: Hand) -> None:
         """Append one observation."""
-        self.rows.append((frame_index, hand))
+        # Landmark geometry is computed here, never read from a cache; pixel evidence
+        # (px_*) comes from upstream because it needs the frame.
+        lm = landmark_features(hand)
+        px = {k: hand.features[k] for k in PX_KEYS if k in hand.features}
+        self.rows.append((
+            frame_index, {"right": 1.0, "left": -1.0}.get(hand.handedness, 0.0),
+            float(hand.handedness_score), hand.size_px,
+            tuple(float(v) for v in hand.palm_center_px),
+            tuple(float(v) for v in hand.bbox_xyxy),
+            lm["lm_chirality"], lm["lm_knuckles_ok"], lm["lm_n_extended"],
+            tuple(lm["lm_extended"]), tuple(lm["lm_bones"]), px,
+        ))
 
     @property
     def last_frame(self) -> int:
@@ -111,31 +133,21 @@ class TrackBuffer:
 
     def to_data(self) -> TrackData:
         """Freeze the rows into arrays."""
-        hands = [h for _, h in self.rows]
-        # Landmark geometry is recomputed here, never read from a cache; pixel evidence
-        # (px_*) comes from upstream because it needs the frame.
-        feats = [{**h.features, **landmark_features(h)} for h in hands]
-
-        def arr(key: str, default: Any, dtype: Any = np.float64) -> Any:
-            return np.array([f.get(key, default) for f in feats], dtype=dtype)
-
-        px_keys = [{k: v for k, v in f.items() if k.startswith("px_")} for f in feats]
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 12
         return TrackData(
             track_id=self.track_id,
-            frames=np.array([fi for fi, _ in self.rows], dtype=np.int64),
-            label=np.array([{"right": 1.0, "left": -1.0}.get(h.handedness, 0.0) for h in hands]),
-            score=np.array([h.handedness_score for h in hands], dtype=np.float64),
-            size=np.array([h.size_px for h in hands], dtype=np.float64),
-            center=np.array([h.palm_center_px for h in hands], dtype=np.float64).reshape(-1, 2),
-            boxes=np.array([h.bbox_xyxy for h in hands], dtype=np.float64).reshape(-1, 4),
-            chirality=arr("lm_chirality", 0.0),
-            knuckles_ok=arr("lm_knuckles_ok", True, bool),
-            n_extended=arr("lm_n_extended", 0, np.int64),
-            extended=np.array([f.get("lm_extended", [0] * 5) for f in feats],
-                              dtype=np.int64).reshape(-1, 5),
-            bones=np.array([f.get("lm_bones", [np.nan] * 14) for f in feats],
-                           dtype=np.float64).reshape(-1, 14),
-            px=px_keys,
+            frames=np.array(cols[0], dtype=np.int64),
+            label=np.array(cols[1], dtype=np.float64),
+            score=np.array(cols[2], dtype=np.float64),
+            size=np.array(cols[3], dtype=np.float64),
+            center=np.array(cols[4], dtype=np.float64).reshape(-1, 2),
+            boxes=np.array(cols[5], dtype=np.float64).reshape(-1, 4),
+            chirality=np.array(cols[6], dtype=np.float64),
+            knuckles_ok=np.array(cols[7], dtype=bool),
+            n_extended=np.array(cols[8], dtype=np.int64),
+            extended=np.array(cols[9], dtype=np.int64).reshape(-1, 5),
+            bones=np.array(cols[10], dtype=np.float64).reshape(-1, 14),
+            px=list(cols[11]),
         )
 
 
