@@ -53,22 +53,23 @@ class LandmarkRecorder:
     world: list[npt.NDArray[np.float32]] = field(default_factory=list)
     handedness: list[int] = field(default_factory=list)
     score: list[float] = field(default_factory=list)
-    features: list[dict[str, Any]] = field(default_factory=list)
-    frame_features: list[dict[str, Any]] = field(default_factory=list)
+    # Evidence is kept as JSON text from the start: a fraction of the memory of the dicts.
+    features: list[str] = field(default_factory=list)
+    frame_features: list[str] = field(default_factory=list)
 
     def add(self, hand_frame: HandFrame) -> None:
         """Record one frame's detections (before identities are assigned)."""
         row = len(self.frame_index)
         self.frame_index.append(hand_frame.frame_index)
         self.pts_s.append(hand_frame.pts_s)
-        self.frame_features.append(hand_frame.features)
+        self.frame_features.append(json.dumps(_jsonable(hand_frame.features)))
         for hand in hand_frame.hands:
             self.det_frame.append(row)
             self.norm.append(hand.landmarks_norm)
             self.world.append(hand.world)
             self.handedness.append(_LABELS[hand.handedness])
             self.score.append(hand.handedness_score)
-            self.features.append(hand.features)
+            self.features.append(json.dumps(_jsonable(hand.features)))
 
     def to_bytes(self, meta: dict[str, Any]) -> bytes:
         """Serialise to the ``.npz`` format described in the module docstring."""
@@ -84,8 +85,8 @@ class LandmarkRecorder:
                       else np.zeros((0, 21, 3), np.float32)),
             "handedness": np.asarray(self.handedness, dtype=np.int8),
             "score": np.asarray(self.score, dtype=np.float32),
-            "features": np.array(json.dumps(_jsonable(self.features))),
-            "frame_features": np.array(json.dumps(_jsonable(self.frame_features))),
+            "features": np.array("[" + ",".join(self.features) + "]"),
+            "frame_features": np.array("[" + ",".join(self.frame_features) + "]"),
         }
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
