@@ -73,16 +73,6 @@ def find_runs(
     return [(a, b) for a, b in runs if b - a + 1 >= min_len]
 
 
-def hysteresis(score: list[float] | Any, enter: float, leave: float) -> list[bool]:
-    """True from where ``score`` reaches ``enter`` until it falls below ``leave``."""
-    out = []
-    on = False
-    for s in score:
-        on = s >= leave if on else s >= enter
-        out.append(on)
-    return out
-
-
 def severity_of(strength: float, duration_s: float, full_duration_s: float = 0.5) -> float:
     """Severity in [0, 1] from evidence strength in [0, 1] and how long it lasted.
 

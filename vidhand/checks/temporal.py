@@ -26,7 +26,6 @@ import numpy as np
 
 from vidhand.checks.base import Check, find_runs, severity_of
 from vidhand.checks.track_data import NDF, ClipContext, TrackBuffer, TrackData, record_frame
-from vidhand.evidence.landmarks import BONES
 from vidhand.hand_model import FINGER_NAMES
 from vidhand.types import Finding, HandFrame, VideoInfo
 
@@ -773,4 +772,4 @@ DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding
     detect_finger_pixels,
 )
 
-__all__ = ["BONES", "DETECTORS", "TemporalConfig", "TemporalModel"]
+__all__ = ["DETECTORS", "TemporalConfig", "TemporalModel"]

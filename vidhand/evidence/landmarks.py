@@ -11,7 +11,6 @@ numbers with the same hand's own baseline over time.
   through an edge-on pose (small area); a mirrored hand flips it at once.
 - Knuckle order: index, middle, ring and pinky MCPs must lie in a monotonic
   angular order around the wrist; a permutation is a topology break.
-- Joint-limit violation: hyperextension of finger joints beyond anatomical range.
 
 Example:
     >>> feats = landmark_features(hand)
@@ -119,33 +118,6 @@ def knuckle_order_ok(px: npt.NDArray[np.floating]) -> bool:
     return bool(np.all(d > 0) or np.all(d < 0))
 
 
-def joint_violation_deg(world: npt.NDArray[np.floating]) -> float:
-    """Largest hyperextension (degrees) of a finger PIP/DIP joint beyond a 30 deg allowance.
-
-    Measured as the bend towards the back of the hand: the sign comes from the palm
-    normal. 0 for anatomically possible poses.
-    """
-    normal = np.cross(world[5] - world[0], world[17] - world[0])
-    n = float(np.linalg.norm(normal))
-    if n < 1e-9:
-        return 0.0
-    normal = normal / n
-    worst = 0.0
-    for name, chain in FINGERS.items():
-        if name == "thumb":
-            continue
-        for j in (1, 2):  # PIP, DIP
-            b1 = world[chain[j]] - world[chain[j - 1]]
-            b2 = world[chain[j + 1]] - world[chain[j]]
-            bend = _angle_deg(b1, b2)
-            # Flexion bends the finger towards the palm side (-normal for MediaPipe's
-            # winding); bending towards the back of the hand is hyperextension.
-            direction = float(np.dot(np.cross(b1, b2), np.cross(b1, normal)))
-            if direction > 0 and bend > 30.0:
-                worst = max(worst, bend - 30.0)
-    return worst
-
-
 def landmark_features(hand: Hand) -> dict[str, Any]:
     """All per-frame landmark evidence of one hand as a flat, JSON-able dict."""
     world = hand.world.astype(np.float64)
@@ -159,5 +131,4 @@ def landmark_features(hand: Hand) -> dict[str, Any]:
         "lm_bones": [round(float(r), 4) for r in bone_ratios(world)],
         "lm_chirality": round(chirality(px), 4),
         "lm_knuckles_ok": knuckle_order_ok(px),
-        "lm_joint_violation": round(joint_violation_deg(world), 1),
     }
