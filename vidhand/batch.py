@@ -96,19 +96,21 @@ def collect_clips(inputs: Iterable[str | os.PathLike[str]],
     return sorted(found)
 
 
+def unique_stem(path: Path, used: set[str]) -> str:
+    """``path``'s stem, or ``stem-2``, ``stem-3``... if already in ``used`` (then added)."""
+    stem, n = path.stem, 2
+    candidate = stem
+    while candidate in used:
+        candidate = f"{stem}-{n}"
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
 def assign_stems(clips: list[Path]) -> dict[Path, str]:
     """Report stem per clip: the file stem, ``-2``, ``-3``... on clashes (stable over reruns)."""
     used: set[str] = set()
-    stems = {}
-    for clip in clips:
-        stem, n = clip.stem, 2
-        candidate = stem
-        while candidate in used:
-            candidate = f"{stem}-{n}"
-            n += 1
-        used.add(candidate)
-        stems[clip] = candidate
-    return stems
+    return {clip: unique_stem(clip, used) for clip in clips}
 
 
 @dataclass

@@ -55,16 +55,6 @@ def cli(verbose: int) -> None:
     _init_logging(verbose)
 
 
-def _unique_stem(path: Path, used: set[str]) -> str:
-    stem, n = path.stem, 2
-    candidate = stem
-    while candidate in used:
-        candidate = f"{stem}-{n}"
-        n += 1
-    used.add(candidate)
-    return candidate
-
-
 def _summary_line(name: str, report: Report, report_path: Path) -> str:
     s = report.summary
     counts = ", ".join(f"{t} {n}" for t, n in s.event_counts.items()) or "no events"
@@ -129,6 +119,7 @@ def check(
 
     For many clips, `vidhand batch` runs them side by side and can resume.
     """
+    from vidhand.batch import unique_stem
     from vidhand.pipeline import AnalysisOptions, analyze, default_landmarks_path
     from vidhand.progress import TqdmProgress
 
@@ -151,7 +142,7 @@ def check(
         name = str(video) if video is not None else str(from_landmarks)
         stem_source = video if video is not None else Path(
             str(from_landmarks).removesuffix(".npz").removesuffix(".landmarks"))
-        stem = _unique_stem(stem_source, used)
+        stem = unique_stem(stem_source, used)
         report_path = out_dir / f"{stem}.json"
         bar = TqdmProgress(desc=Path(name).name)
         try:

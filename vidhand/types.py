@@ -178,6 +178,13 @@ class Track:
         return dataclasses.asdict(self)
 
 
+def _check_span(kind: str, start_frame: int, end_frame: int, severity: float) -> None:
+    if end_frame < start_frame:
+        raise ValueError(f"{kind} end_frame ({end_frame}) must be >= start_frame ({start_frame})")
+    if not (0.0 <= severity <= 1.0) or math.isnan(severity):
+        raise ValueError(f"{kind} severity must be in [0, 1], got {severity}")
+
+
 @dataclass(frozen=True)
 class Event:
     """A typed hand defect over an inclusive frame range.
@@ -197,11 +204,7 @@ class Event:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.end_frame < self.start_frame:
-            raise ValueError(
-                f"Event end_frame ({self.end_frame}) must be >= start_frame ({self.start_frame})")
-        if not (0.0 <= self.severity <= 1.0) or math.isnan(self.severity):
-            raise ValueError(f"Event severity must be in [0, 1], got {self.severity}")
+        _check_span(type(self).__name__, self.start_frame, self.end_frame, self.severity)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report's JSON form."""
@@ -224,8 +227,4 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.end_frame < self.start_frame:
-            raise ValueError(
-                f"Finding end_frame ({self.end_frame}) must be >= start_frame ({self.start_frame})")
-        if not (0.0 <= self.severity <= 1.0) or math.isnan(self.severity):
-            raise ValueError(f"Finding severity must be in [0, 1], got {self.severity}")
+        _check_span(type(self).__name__, self.start_frame, self.end_frame, self.severity)
