@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, shared_clip
 
-from tests.conftest import REPO, shared_clip
 from vidhand import dashboard as dash
 
 pytest.importorskip("streamlit")

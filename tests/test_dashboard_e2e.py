@@ -24,8 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import REPO, shared_clip
+from conftest import REPO, shared_clip
 
 CHROMIUM = Path("/usr/bin/chromium")
 CLIP = "generated/controlnext_svd2_gestures_01.mp4"

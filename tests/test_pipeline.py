@@ -136,3 +136,23 @@ def test_recorded_fixtures_replay_without_mediapipe(name):
     assert report.tracks and report.video.frame_count > 0
     # Real footage without defects: no severe event.
     assert all(e.severity < 0.6 for e in report.events), [e.message for e in report.events]
+
+
+def test_timeline_series_carry_what_the_checks_compare():
+    from vidhand.timeline import hand_series
+
+    lm = FIXTURES / "landmarks" / "asl_fingerspelling.landmarks.npz"
+    if not lm.exists():
+        pytest.skip(f"{lm} missing: run python fixtures/make_landmark_fixtures.py")
+    report = analyze(from_landmarks=lm)
+    series = hand_series(report)
+    assert set(series) == {t.track_id for t in report.tracks}
+    for s in series.values():
+        n = len(s.frames)
+        assert n == len(s.digits_px) == len(s.digits_lm) == len(s.proportion_drift)
+        assert all(d >= 0 for d in s.proportion_drift)
+    # The skeleton's prediction is there wherever the pixels were judged.
+    judged = [(p, q) for s in series.values() for p, q in zip(s.digits_px, s.digits_lm,
+                                                              strict=True) if p >= 0]
+    assert judged and all(q >= 0 for _, q in judged)
+    assert any(d > 0 for s in series.values() for d in s.proportion_drift)

@@ -1,5 +1,8 @@
 """Per-hand time series for plots: what the dashboard's drift timeline draws.
 
+The series are the numbers the temporal checks compare, computed by the same code
+(:mod:`vidhand.checks.temporal`), so a band on the timeline sits where the curves say.
+
 Example:
     >>> from vidhand.timeline import hand_series
     >>> series = hand_series(report)          # {track_id: HandSeries}
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidhand.checks.temporal import TemporalConfig, finger_drift
+from vidhand.checks.track_data import ClipContext, TrackBuffer, record_frame
 from vidhand.pipeline import tracked_hand_frames
 from vidhand.report import Report
 from vidhand.types import HandFrame
@@ -25,9 +30,10 @@ class HandSeries:
         frames: frame indices (0-based).
         times_s: presentation times of those frames.
         digits_px: digits seen in the hand's pixels (-1 where not judgeable / not measured).
-        digits_lm: fingers the landmarks say are extended.
-        proportion_drift: largest relative deviation of a bone/palm ratio from the
-            hand's own median over the clip (0 = as usual).
+        digits_lm: digits the landmarks predict on the same curve around the palm
+            (``px_lm_digits``, what the finger checks compare with; -1 where not judged).
+        proportion_drift: largest relative deviation of an extended finger's length from
+            its own rolling baseline (0 = as usual), as ``proportion_drift`` measures it.
         confidence: the detector's handedness score.
         handedness: the per-frame label.
     """
@@ -46,31 +52,36 @@ def hand_series(report: Report, hand_frames: list[HandFrame] | None = None,
                 ) -> dict[int, HandSeries]:
     """Build every track's series from the report's landmark file (or given frames)."""
     frames = tracked_hand_frames(report) if hand_frames is None else hand_frames
-    rows: dict[int, list[tuple]] = {}
+    checks = report.settings.get("checks", {}).get("temporal", {})
+    cfg = TemporalConfig.from_options(checks) if checks else TemporalConfig()
+    w, h = report.video.width, report.video.height
+    ctx = ClipContext(frame_rate=report.frame_rate, frame_size_wh=(w, h))
+    buffers: dict[int, TrackBuffer] = {}
+    meta: dict[int, list[tuple[float, int, int, str]]] = {}
     for hf in frames:
+        record_frame(ctx, hf)
         for hand in hf.hands:
             if hand.track_id is None:
                 continue
+            buffers.setdefault(hand.track_id, TrackBuffer(hand.track_id)).add(
+                hf.frame_index, hand)
             f = hand.features
             judge = bool(f.get("px_judgeable", False))
-            rows.setdefault(hand.track_id, []).append((
-                hf.frame_index, hf.pts_s,
+            meta.setdefault(hand.track_id, []).append((
+                hf.pts_s,
                 int(f.get("px_digits", -1)) if judge else -1,
-                int(f.get("lm_n_extended", -1)),
-                f.get("lm_bones"), float(hand.handedness_score), hand.handedness))
+                int(f.get("px_lm_digits", -1)) if judge else -1,
+                hand.handedness))
     out = {}
-    for tid, r in sorted(rows.items()):
-        bones = [x[4] for x in r]
-        drift = [0.0] * len(r)
-        valid = [i for i, b in enumerate(bones) if b]
-        if valid:
-            arr = np.array([bones[i] for i in valid], dtype=np.float64)
-            med = np.median(arr, axis=0)
-            rel = np.abs(arr - med) / np.maximum(med, 1e-6)
-            for k, i in enumerate(valid):
-                drift[i] = round(float(rel[k].max()), 4)
+    for tid, buf in sorted(buffers.items()):
+        t = buf.to_data()
+        raw, _ = finger_drift(t, ctx, cfg)
+        drift = np.nan_to_num(np.nanmax(np.where(np.isnan(raw), -1.0, raw), axis=1)
+                              .clip(min=0.0))
+        rows = meta[tid]
         out[tid] = HandSeries(
-            track_id=tid, frames=[x[0] for x in r], times_s=[x[1] for x in r],
-            digits_px=[x[2] for x in r], digits_lm=[x[3] for x in r], proportion_drift=drift,
-            confidence=[round(x[5], 4) for x in r], handedness=[x[6] for x in r])
+            track_id=tid, frames=t.frames.tolist(), times_s=[r[0] for r in rows],
+            digits_px=[r[1] for r in rows], digits_lm=[r[2] for r in rows],
+            proportion_drift=[round(float(d), 4) for d in drift],
+            confidence=[round(float(s), 4) for s in t.score], handedness=[r[3] for r in rows])
     return out

@@ -574,61 +574,81 @@ def _abrupt(chirality: NDF, frames: np.ndarray, strong: float, max_step: int = 2
     return out
 
 
-def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
-                            ) -> list[Finding]:
-    """A finger's length relative to the palm jumps away from the hand's own baseline."""
-    out = []
-    judge = _judgeable(t, ctx, cfg)
+_FINGER_BONES: dict[str, list[int]] = {"thumb": [0, 1], "index": [2, 3, 4],
+                                        "middle": [5, 6, 7], "ring": [8, 9, 10],
+                                        "pinky": [11, 12, 13]}
+
+
+def finger_lengths(t: TrackData) -> NDF:
+    """(n, 5) whole-finger lengths (sum of the finger's bones) relative to the palm."""
+    return np.stack([t.bones[:, g].sum(axis=1) for g in _FINGER_BONES.values()], axis=1)
+
+
+def finger_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> tuple[NDF, NDF]:
+    """Each finger's relative deviation from its own rolling baseline, per observation.
+
+    Only frames where the landmarks see the finger extended count, for the sample and its
+    baseline: a curled finger's 3D length is the model's guess. Baselines restart at cuts.
+
+    Returns:
+        ``raw`` (n, 5): ``|length - baseline| / baseline`` (NaN where not extended);
+        ``flagged`` (n, 5): ``raw`` where it also passes ``drift_rel`` and ``drift_mad_k``
+        MADs, else 0.
+    """
+    lengths = finger_lengths(t)
     half = ctx.frames(cfg.baseline_s / 2)
-    # Whole-finger lengths (sum of the finger's bones in BONES order) relative to the palm.
-    groups = {"thumb": [0, 1], "index": [2, 3, 4], "middle": [5, 6, 7], "ring": [8, 9, 10],
-              "pinky": [11, 12, 13]}
-    lengths = np.stack([t.bones[:, g].sum(axis=1) for g in groups.values()], axis=1)
-    names = list(groups)
+    raw = np.full((t.n, 5), np.nan)
+    flagged = np.zeros((t.n, 5))
     for seg in _segments(t, ctx):
-        if len(seg) < 3 * cfg.min_event_frames:
-            continue
-        rel = np.zeros((t.n, len(names)))
-        for k in range(len(names)):
-            # Only frames where the landmarks see the finger extended, for the sample and
-            # for its baseline: a curled finger's 3D length is the model's guess.
+        for k in range(5):
             x = np.where(t.extended[seg, k] == 1, lengths[seg, k], np.nan)
             med, mad = rolling_median_mad(x, t.frames[seg], half)
             dev = np.abs(x - med)
+            rel = dev / np.maximum(med, 1e-6)
+            raw[seg, k] = rel
             ok = np.nan_to_num(dev) > np.nan_to_num(
                 np.maximum(cfg.drift_mad_k * 1.4826 * mad, cfg.drift_rel * med), nan=np.inf)
-            rel[seg, k] = np.where(ok, dev / np.maximum(med, 1e-6), 0.0)
-        # One finger out of line while the others keep their usual length: a model or
-        # perspective hiccup moves them all; a stretched finger moves alone. The thumb's
-        # 3D length is the least reliable, so it only counts as one of "the others".
-        raw = np.zeros((t.n, len(names)))
-        for k in range(len(names)):
-            x = np.where(t.extended[seg, k] == 1, lengths[seg, k], np.nan)
-            med, _ = rolling_median_mad(x, t.frames[seg], half)
-            raw[seg, k] = np.abs(x - med) / np.maximum(med, 1e-6)
-        rel[:, 0] = 0.0
-        worst = rel.max(axis=1)
-        k_worst = rel.argmax(axis=1)
-        others = np.array([_nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
-            np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
-        active = (worst > 0) & judge & (others < cfg.drift_others)
-        strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
-        out.extend(_runs_to_findings(
-            t, ctx, cfg, active, "proportion_drift", strength,
-            lambda a, b, ev: (f"hand {t.track_id}: {ev['finger']} finger length changes by "
-                              f"{ev['change']:+.0%} against the palm in frames {a}-{b}"),
-            lambda idx, rel=rel, seg=seg: _drift_evidence(idx, rel, lengths, names, seg,
-                                                          t, half),
-        ))
-    return out
+            flagged[seg, k] = np.where(ok, rel, 0.0)
+    return raw, flagged
 
 
-def _drift_evidence(idx: np.ndarray, rel: NDF, lengths: NDF, names: list[str],
-                    seg: np.ndarray, t: TrackData, half: int) -> dict[str, Any]:
+def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                            ) -> list[Finding]:
+    """A finger's length relative to the palm jumps away from the hand's own baseline.
+
+    One finger out of line while the others keep their usual length: a model or
+    perspective hiccup moves them all; a stretched finger moves alone. The thumb's 3D
+    length is the least reliable, so it only counts as one of "the others".
+    """
+    if t.n < 3 * cfg.min_event_frames:
+        return []
+    judge = _judgeable(t, ctx, cfg)
+    raw, rel = finger_drift(t, ctx, cfg)
+    rel[:, 0] = 0.0
+    worst = rel.max(axis=1)
+    k_worst = rel.argmax(axis=1)
+    others = np.array([_nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
+        np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
+    active = (worst > 0) & judge & (others < cfg.drift_others)
+    strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
+    lengths = finger_lengths(t)
+    return _runs_to_findings(
+        t, ctx, cfg, active, "proportion_drift", strength,
+        lambda a, b, ev: (f"hand {t.track_id}: {ev['finger']} finger length changes by "
+                          f"{ev['change']:+.0%} against the palm in frames {a}-{b}"),
+        lambda idx: _drift_evidence(idx, rel, lengths, t.extended),
+    )
+
+
+def _drift_evidence(idx: np.ndarray, rel: NDF, lengths: NDF, extended: np.ndarray,
+                    ) -> dict[str, Any]:
     k = int(np.argmax(rel[idx].max(axis=0)))
-    base = float(np.median(lengths[seg, k]))
+    usual = extended[:, k] == 1
+    usual[idx] = False
+    base = float(np.median(lengths[usual, k])) if usual.any() else float(
+        np.median(lengths[:, k]))
     during = float(np.median(lengths[idx, k]))
-    return {"finger": names[k], "ratio_baseline": round(base, 4),
+    return {"finger": list(_FINGER_BONES)[k], "ratio_baseline": round(base, 4),
             "ratio_during": round(during, 4), "change": round(during / base - 1.0, 4)}
 
 
