@@ -347,12 +347,16 @@ class JobRunner:
             self._run(job)
             return job
         with self._lock:
-            self._queue.append(job)
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._drain, name="vidhand-analysis",
-                                                daemon=True)
-                self._worker.start()
+            self._enqueue(job)
         return job
+
+    def _enqueue(self, job: Job) -> None:
+        """Queue ``job`` and make sure the worker thread runs (call with the lock held)."""
+        self._queue.append(job)
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._drain, name="vidhand-analysis",
+                                            daemon=True)
+            self._worker.start()
 
     def submit_task(self, key: str, label: str,
                     task: Callable[[Callable[[int, int | None], None]], Path]) -> Job:
@@ -364,11 +368,7 @@ class JobRunner:
             job = Job(key=key, label=label, path=Path(), sha256="", options=AnalysisOptions(),
                       task=task)
             self._jobs[key] = job
-            self._queue.append(job)
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._drain, name="vidhand-analysis",
-                                                daemon=True)
-                self._worker.start()
+            self._enqueue(job)
         return job
 
     def _drain(self) -> None:

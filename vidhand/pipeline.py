@@ -20,7 +20,7 @@ from typing import Any
 
 from vidhand._version import __version__
 from vidhand.checks import Check, default_checks
-from vidhand.evidence.frame import EvidenceExtractor
+from vidhand.evidence.frame import GHOST_WINDOW, EvidenceExtractor
 from vidhand.report import Report, VideoSummary, get_profile, summarize
 from vidhand.tracking.cache import LandmarkRecorder, read_landmarks
 from vidhand.tracking.identity import IdentityTracker
@@ -137,8 +137,7 @@ def analyze(
             from vidhand.parallel import plan_for, resolve_jobs
 
             jobs = resolve_jobs(jobs)
-            ghost_window = EvidenceExtractor(pixels=False).ghost_window
-            segments = plan_for(source.info, opts, jobs, ghost_window)
+            segments = plan_for(source.info, opts, jobs, GHOST_WINDOW)
         with source:
             info = source.info
             sha256 = file_sha256(path)

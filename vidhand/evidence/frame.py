@@ -26,6 +26,7 @@ Per frame (``HandFrame.features``):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,16 +55,18 @@ class _Seen:
     history: tuple[tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float32]], ...] = ()
 
 
+_EDGE_A = np.array([a for a, _ in EDGES])
+_EDGE_B = np.array([b for _, b in EDGES])
+_T = np.array([0.25, 0.5, 0.75])[:, None, None]
+
+
 def _bone_samples(image: npt.NDArray[np.uint8], pts: npt.NDArray[np.float64]) -> npt.NDArray:
+    """RGB pixels at 1/4, 1/2 and 3/4 along every bone (those inside the image)."""
     h, w = image.shape[:2]
-    samples = []
-    for a, b in EDGES:
-        for t in (0.25, 0.5, 0.75):
-            x, y = pts[a] * (1 - t) + pts[b] * t
-            xi, yi = round(float(x)), round(float(y))
-            if 0 <= xi < w and 0 <= yi < h:
-                samples.append(image[yi, xi])
-    return np.asarray(samples, dtype=np.uint8).reshape(-1, 3)
+    xy = np.rint(pts[_EDGE_A] * (1 - _T) + pts[_EDGE_B] * _T).reshape(-1, 2).astype(np.int64)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    xy = xy[inside]
+    return image[xy[:, 1], xy[:, 0]].reshape(-1, 3)
 
 
 def _lab(pixels_rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
@@ -88,6 +91,8 @@ def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
 
 
 _THUMB = 32
+#: Frames during which an undetected hand's last box is still looked at.
+GHOST_WINDOW = 45
 _ANCHOR_FRAMES = 5  # how far back a ghost's "before" picture is taken
 
 
@@ -125,7 +130,7 @@ class EvidenceExtractor:
         ghost_window: frames during which an undetected hand's last box is still looked at.
     """
 
-    def __init__(self, pixels: bool = True, ghost_window: int = 45) -> None:
+    def __init__(self, pixels: bool = True, ghost_window: int = GHOST_WINDOW) -> None:
         self.pixels = pixels
         self.ghost_window = ghost_window
         self._prev_thumb: npt.NDArray[np.float32] | None = None
@@ -152,16 +157,12 @@ class EvidenceExtractor:
                 others = [h for h in hand_frame.hands if h is not hand]
                 feats.update(self._measure(image, hand, frame.scale, others))
             feats["px_continuity"] = self._continuity(image, hand, frame.scale)
-            hands.append(Hand(landmarks_px=hand.landmarks_px, landmarks_norm=hand.landmarks_norm,
-                              world=hand.world, handedness=hand.handedness,
-                              handedness_score=hand.handedness_score, features=feats))
+            hands.append(dataclasses.replace(hand, features=feats))
         features = dict(hand_frame.features)
         features["scene_diff"] = self._scene_diff(image)
         features["ghosts"] = self._ghosts(frame, hands)
         self._prev_image = image
-        return HandFrame(frame_index=hand_frame.frame_index, pts_s=hand_frame.pts_s,
-                         hands=tuple(hands), frame_size_wh=hand_frame.frame_size_wh,
-                         features=features)
+        return dataclasses.replace(hand_frame, hands=tuple(hands), features=features)
 
     def _continuity(self, image: npt.NDArray[np.uint8], hand: Hand, scale: float) -> float | None:
         """How well the hand's box now matches the same place one frame earlier (best NCC
