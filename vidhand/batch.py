@@ -276,8 +276,9 @@ def run_batch(
         inputs: files, folders and globs.
         out_dir: where reports, landmark files, exports and the summaries go.
         options: analysis options for every clip.
-        jobs: worker processes (0: one per CPU). With at least as many clips as jobs,
-            clips run side by side; otherwise each clip is split into segments.
+        jobs: workers (0: one per CPU). With at least as many clips as jobs, clips run
+            side by side in worker processes (a crash in one clip cannot take the batch
+            down); otherwise each clip is split into segments analysed in threads.
         formats: export formats written next to each report.
         engine: ``local`` or ``ray``.
         address: Ray cluster address (``ray`` engine; ``None`` starts a local Ray).

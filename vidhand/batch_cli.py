@@ -25,8 +25,9 @@ class _Fail(click.ClickException):
               required=True, help="Folder for the reports, landmark files, exports and "
                                   "summary.jsonl / summary.csv.")
 @click.option("-j", "--jobs", type=click.IntRange(0, None), default=0, show_default=True,
-              help="Worker processes (0: one per CPU). Clips run side by side when there "
-                   "are at least as many clips as jobs; otherwise each clip is split.")
+              help="Workers (0: one per CPU). Clips run side by side in worker processes "
+                   "when there are at least as many clips as jobs; otherwise each clip is "
+                   "split into segments analysed in threads.")
 @click.option("--export", "export_formats", default="",
               help="Also write editor files next to each report: comma-separated formats.")
 @click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail",

@@ -93,8 +93,9 @@ def _summary_line(name: str, report: Report, report_path: Path) -> str:
               help="Also write editor files next to each report: comma-separated formats "
                    "(see `vidhand export --help`).")
 @click.option("-j", "--jobs", type=click.IntRange(0, None), default=0, show_default=True,
-              help="Worker processes (0: one per CPU). A long video is split into "
-                   "segments analysed side by side; the report is that of --jobs 1.")
+              help="Parallel workers (0: one per CPU), one MediaPipe landmarker each. A "
+                   "long video is split into segments analysed side by side in threads of "
+                   "one process; the report is that of --jobs 1.")
 def check(
     videos: tuple[Path, ...], out_dir: Path, as_json: bool, fail_on: str, profile: str,
     max_hands: int, backend: str, max_side: int | None, hand_model: Path | None,

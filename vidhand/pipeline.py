@@ -102,9 +102,10 @@ def analyze(
         landmarks_out: where to save this run's landmark file (``None``: not saved).
         progress: called as ``progress(done, total)`` while frames are processed.
         checks: the checks to run (default: every registered check).
-        jobs: worker processes for decode, MediaPipe and pixel evidence (0: one per CPU).
+        jobs: worker threads for decode, MediaPipe and pixel evidence (0: one per CPU).
             With more than one, a long enough video is cut into segments analysed in
-            parallel (:mod:`vidhand.parallel`); tracks and events are those of ``jobs=1``.
+            parallel threads of this process (:mod:`vidhand.parallel`); tracks and
+            events are those of ``jobs=1``.
 
     Raises:
         VidhandError: the video, model or landmark file cannot be used (one-line message).

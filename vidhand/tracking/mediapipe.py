@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,30 +36,46 @@ logger = logging.getLogger(__name__)
 _TASKS_LABEL_TO_TRUE = {"left": "left", "right": "right"}
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: int | None = None
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
     """Silence C++ log lines (absl/glog/TFLite) written straight to fd 2 during set-up.
 
     MediaPipe prints several warnings when a graph starts that mean nothing to users
-    (no GPU, XNNPACK delegate). ``VIDHAND_DEBUG=1`` keeps them.
+    (no GPU, XNNPACK delegate). ``VIDHAND_DEBUG=1`` keeps them. Safe across threads:
+    segment workers start their landmarkers at the same time, and fd 2 is redirected
+    by the first one in and restored by the last one out.
     """
+    global _quiet_depth, _quiet_saved
     if os.environ.get("VIDHAND_DEBUG", "") not in ("", "0"):
         yield
         return
+    with _QUIET_LOCK:
+        if _quiet_depth == 0:
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+            except (OSError, ValueError):  # no real fd 2 (embedded interpreters)
+                saved = None
+            if saved is not None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            _quiet_saved = saved
+        _quiet_depth += 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        with _QUIET_LOCK:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved is not None:
+                os.dup2(_quiet_saved, 2)
+                os.close(_quiet_saved)
+                _quiet_saved = None
 
 
 def hand_from_mediapipe(
