@@ -94,3 +94,60 @@ def test_segment_parallel_report_equals_single_process(tmp_path):
     from vidhand.tracking.cache import read_landmarks
 
     assert read_landmarks(tmp_path / "p.landmarks.npz").frame_index.tolist() == list(range(300))
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_more_segments_than_jobs_reuse_each_threads_landmarker(monkeypatch):
+    # 3 segments on 2 threads: one thread runs two segments on the same landmarker
+    # (what keeps memory flat on long videos); the report is still that of one process.
+    import vidhand.parallel as parallel
+    from vidhand.tracking import mediapipe as mp_tracking
+
+    clip = shared_clip("natural/sam2_cups_shell_game_two_hands.mp4")
+    single = analyze(clip, jobs=1)
+    made = []
+    real_init = mp_tracking.MediaPipeTracker.__init__
+
+    def counting_init(self, *a, **kw):
+        made.append(self)
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(mp_tracking.MediaPipeTracker, "__init__", counting_init)
+    monkeypatch.setattr(parallel, "MAX_SEGMENT_S", 3.0)  # 300 frames -> 3 segments
+    segs = parallel.plan_for(open_video(clip).info, single_opts(), 2, 45)
+    assert segs is not None and len(segs) == 3
+    split = analyze(clip, jobs=2)
+    _assert_same_report(single, split)
+    assert len(made) == 2, "one landmarker per worker thread, reused across its segments"
+    assert all(t._landmarker is None for t in made), "every landmarker closed at the end"
+
+
+@pytest.mark.shared
+def test_stopping_early_cancels_workers_and_closes_landmarkers(monkeypatch):
+    import vidhand.parallel as parallel
+    from vidhand.tracking import mediapipe as mp_tracking
+
+    made = []
+    real_init = mp_tracking.MediaPipeTracker.__init__
+
+    def counting_init(self, *a, **kw):
+        made.append(self)
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(mp_tracking.MediaPipeTracker, "__init__", counting_init)
+    clip = shared_clip("natural/sam2_cups_shell_game_two_hands.mp4")
+    segs = parallel.plan_segments(300, 2, warmup_frames=48)
+    run = parallel.SegmentRun(clip, single_opts(), segs, jobs=2)
+    frames = run.hand_frames()
+    first = next(frames)
+    frames.close()  # what Ctrl-C or an error in the consumer does to the generator
+    assert first.frame_index == 0
+    assert made and all(t._landmarker is None for t in made)
+    assert run.frames < 300
+
+
+def single_opts():
+    from vidhand.pipeline import AnalysisOptions
+
+    return AnalysisOptions()

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -42,6 +43,7 @@ from vidhand.types import HandFrame, VideoInfo
 
 if TYPE_CHECKING:
     from vidhand.pipeline import AnalysisOptions
+    from vidhand.tracking.base import HandTracker
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +153,8 @@ class Cancelled(Exception):
 
 def detect_segment(path: str, options: AnalysisOptions, segment: Segment,
                    on_frames: Callable[[int], None] | None = None,
-                   cancel: threading.Event | None = None) -> SegmentResult:
+                   cancel: threading.Event | None = None,
+                   tracker: HandTracker | None = None) -> SegmentResult:
     """Decode, track and measure one segment (runs in a worker thread; also callable directly).
 
     Args:
@@ -160,6 +163,8 @@ def detect_segment(path: str, options: AnalysisOptions, segment: Segment,
         segment: what to decode, warm up on and return.
         on_frames: called with a count of newly finished frames (progress).
         cancel: when set, the segment stops at the next frame with :class:`Cancelled`.
+        tracker: a landmarker to reuse (it must only have seen earlier frames of this
+            video; the warm-up replaces its state); default: a new one, closed after.
     """
     from vidhand.evidence.frame import EvidenceExtractor
     from vidhand.tracking.mediapipe import MediaPipeTracker
@@ -167,9 +172,12 @@ def detect_segment(path: str, options: AnalysisOptions, segment: Segment,
 
     out: list[HandFrame] = []
     pending = 0
+    owned = tracker is None
+    if tracker is None:
+        tracker = MediaPipeTracker(max_hands=options.max_hands, model_path=options.hand_model)
     with open_video(path, backend=options.backend, max_side=options.max_side,
                     start_frame=segment.warmup_start) as source, \
-            MediaPipeTracker(max_hands=options.max_hands, model_path=options.hand_model) as tracker:
+            (tracker if owned else contextlib.nullcontext(tracker)):
         evidence = EvidenceExtractor(pixels=options.pixel_evidence)
         settings = {**tracker.settings, "evidence": evidence.settings}
         for frame in source:
@@ -232,10 +240,30 @@ class SegmentRun:
         self.frames = 0
         self._done = 0
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._trackers: list[HandTracker] = []
 
     def _count(self, n: int) -> None:
         with self._lock:
             self._done += n
+
+    def _detect(self, segment: Segment, cancel: threading.Event) -> SegmentResult:
+        """One segment on this worker thread's own landmarker (made on first use).
+
+        Reusing it across the thread's segments, rather than building a MediaPipe graph
+        per segment, keeps memory flat on long videos; the warm-up before each segment
+        replaces whatever state the previous (earlier) segment left.
+        """
+        tracker = getattr(self._local, "tracker", None)
+        if tracker is None:
+            from vidhand.tracking.mediapipe import MediaPipeTracker
+
+            tracker = MediaPipeTracker(max_hands=self.options.max_hands,
+                                       model_path=self.options.hand_model)
+            self._local.tracker = tracker
+            with self._lock:
+                self._trackers.append(tracker)
+        return detect_segment(self.path, self.options, segment, self._count, cancel, tracker)
 
     def hand_frames(self) -> Iterator[HandFrame]:
         """Yield every frame's hands, in frame order, as the workers finish segments."""
@@ -247,8 +275,7 @@ class SegmentRun:
         def submit() -> None:
             while todo and len(running) < self.jobs + 1:
                 seg = todo.pop(0)
-                running.append(pool.submit(detect_segment, self.path, self.options, seg,
-                                           self._count, cancel))
+                running.append(pool.submit(self._detect, seg, cancel))
 
         try:
             submit()
@@ -284,6 +311,9 @@ class SegmentRun:
             for fut in running:
                 fut.cancel()
             pool.shutdown(wait=True)
+            for tracker in self._trackers:
+                tracker.close()
+            self._trackers.clear()
 
     def _next(self, fut: Future[SegmentResult]) -> SegmentResult:
         while True:
