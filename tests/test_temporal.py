@@ -210,6 +210,25 @@ def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
     assert [e.type for e in events_of(frames)] == ["handedness_flip"]
 
 
+def test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_edge_on():
+    # Seen edge-on the thumb side says nothing (here it does not change at all): a label
+    # flip counts as a mirror only when the pixels jump where it flips *and* where it
+    # flips back. One jump alone is what a detector's own flicker near motion gives.
+    def continuity(frames, jumps):
+        return [dataclasses.replace(f, hands=tuple(dataclasses.replace(
+            h, features={**h.features, "px_continuity": 0.3 if f.frame_index in jumps
+                         else 0.95}) for h in f.hands)) for f in frames]
+
+    flipped = sequence(edit=label_flicker)  # label only: the landmarks are not mirrored
+    evs = events_of(continuity(flipped, {A, B + 1}))
+    assert [e.type for e in evs] == ["handedness_flip"]
+    assert abs(evs[0].start_frame - A) <= 3 and abs(evs[0].end_frame - B) <= 3
+    assert "turns back" in evs[0].message
+    assert events_of(continuity(flipped, {A})) == []        # no jump where it flips back
+    assert events_of(continuity(flipped, {B + 1})) == []    # no jump where it flips
+    assert events_of(continuity(flipped, set())) == []
+
+
 def test_scene_cut_suppresses_vanish():
     def cut(i, feats):
         feats = vanish_ghost(i, feats)

@@ -530,20 +530,33 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
             and np.sign(before) != np.sign(during)
             and abs(float(t.chirality[i - 1])) >= cfg.chirality_min):
         return "thumb side flips with it, with no turn between"
+    # Seen edge-on, the thumb side says little; then the flip must be bracketed: the
+    # pixels jump where the label flips *and* again where it flips back, next frame.
+    # (Where it flips back may lie past the judged run: follow the flipped label.)
+    j = int(idx[-1]) + 1
+    while (j < t.n and t.label[j] == t.label[i] and t.frames[j] - t.frames[j - 1] <= 2):
+        j += 1
+    if (j < t.n and t.frames[j] - t.frames[j - 1] <= 2 and t.label[j] == -t.label[i]
+            and t.score[j] >= cfg.flip_min_score and _pixels_jump(t, i, cfg, measured=True)
+            and _pixels_jump(t, j, cfg, measured=True)):
+        return "its pixels jump where it turns and again where it turns back"
     return None
 
 
-def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig) -> bool:
+def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig, measured: bool = False) -> bool:
     """Whether the hand's pixels change abruptly around observation ``i``.
 
     ``px_continuity`` (the hand's box against the same place one frame earlier) stays
     high when a real hand moves or the detector alone flips its answer; a generator that
     mirrors or rebuilds the hand breaks it. Without that measurement (no pixel
-    evidence recorded) the landmarks' evidence stands alone.
+    evidence recorded) the landmarks' evidence stands alone, unless ``measured`` asks
+    for the measurement.
     """
     vals = [t.px[j].get("px_continuity") for j in range(max(0, i - 1), min(t.n, i + 2))]
     vals = [v for v in vals if v is not None]
-    return not vals or min(vals) < cfg.flip_continuity
+    if not vals:
+        return not measured
+    return min(vals) < cfg.flip_continuity
 
 
 def _label_name(v: float) -> str:
