@@ -86,12 +86,29 @@ def detections_of(landmarks: Path) -> tuple[list[int], list[float]]:
     return counts, scores
 
 
+def detection_code_hash() -> str:
+    """Hash of the code that produces a landmark file (decoding, tracking, evidence).
+
+    A cached landmark file is reused only while this code is unchanged; the checks
+    always run anew on it, so changing a check never needs MediaPipe again.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for sub in ("video", "tracking", "evidence"):
+        for f in sorted((REPO / "vidhand" / sub).glob("*.py")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:8]
+
+
 def analyze_cached(video: Path, work: Path) -> tuple[dict[str, Any], Path]:
-    """Analyse ``video`` (reusing an earlier run with the same file hash and code)."""
+    """Analyse ``video`` (reusing the detections of an earlier run with the same file
+    hash and detection code; the checks always run)."""
     from vidhand.pipeline import analyze, file_sha256
     from vidhand.report import write_report
 
-    key = file_sha256(video)[:16]
+    key = f"{file_sha256(video)[:16]}-{detection_code_hash()}"
     out = work / "reports" / f"{video.stem}-{key}.json"
     lm = out.with_name(out.stem + ".landmarks.npz")
     report = (analyze(from_landmarks=lm) if lm.exists()

@@ -207,8 +207,9 @@ class SegmentRun:
     """Runs ``segments`` on ``jobs`` worker threads and yields their hand frames in order.
 
     MediaPipe releases the GIL while its graph runs (measured here: two landmarkers in
-    two threads of one process give ~2.3x one thread), so threads use every core for
-    the detector without a second copy of MediaPipe, its models and Python in memory.
+    two threads of one process run about twice as fast as one), so threads use every
+    core for the detector without a second copy of MediaPipe, its models and Python in
+    memory. The pixel evidence is mostly Python and shares the GIL.
     At most ``jobs + 1`` segments are in flight, so memory stays bounded on long videos.
 
     After :meth:`hand_frames` is exhausted, ``decode_error``, ``is_vfr`` and
