@@ -531,8 +531,8 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
             and abs(float(t.chirality[i - 1])) >= cfg.chirality_min):
         return "thumb side flips with it, with no turn between"
     # Seen edge-on, the thumb side says little; then the flip must be bracketed: the
-    # pixels jump where the label flips *and* again where it flips back, next frame.
-    # (Where it flips back may lie past the judged run: follow the flipped label.)
+    # pixels jump where the label flips *and* again where it flips back. (Where it flips
+    # back may lie past the judged run: follow the flipped label, gaps of <= 2 frames.)
     j = int(idx[-1]) + 1
     while (j < t.n and t.label[j] == t.label[i] and t.frames[j] - t.frames[j - 1] <= 2):
         j += 1
