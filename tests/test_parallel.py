@@ -151,3 +151,17 @@ def single_opts():
     from vidhand.pipeline import AnalysisOptions
 
     return AnalysisOptions()
+
+
+def test_opencv_runs_single_threaded_only_while_segments_run():
+    import cv2
+
+    from vidhand.parallel import single_threaded_opencv
+
+    before = cv2.getNumThreads()
+    with single_threaded_opencv():
+        assert cv2.getNumThreads() == 1
+        with single_threaded_opencv():  # nested (two analyses at once): restored once
+            assert cv2.getNumThreads() == 1
+        assert cv2.getNumThreads() == 1
+    assert cv2.getNumThreads() == before

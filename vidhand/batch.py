@@ -361,6 +361,10 @@ def _init_clip_worker(counter: Any) -> None:
     global _FRAMES
     _FRAMES = counter
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One clip worker per core already: OpenCV's own thread pool would only contend.
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 class _CountFrames:
