@@ -8,7 +8,9 @@ the real CLI, report and landmark file written, all cores), with the ratio vidha
 naive, the share of wall time spent in identity + checks (replaying the landmark file),
 and the peak RSS of the whole ``vidhand check`` process tree. Then a 30-minute clip
 (low resolution and rate so it runs in minutes, but a real 30-minute video through the
-real pipeline) shows that memory stays flat with length.
+real pipeline) shows that memory stays flat with length. After the 720p clip it also
+prints where the time goes: how many cores the naive loop keeps busy, MediaPipe alone
+with 1 and 2 hand slots, and the evidence stage's cost in one and in two threads.
 
 Usage:
     python benchmarks/throughput.py            # the README table
@@ -27,6 +29,7 @@ import threading
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -81,6 +84,54 @@ def landmarks_only(path: Path) -> float:
             tracker.process(frame)
             n += 1
     return n / (time.perf_counter() - t)
+
+
+def where_time_goes(path: Path, frames: int = 200) -> None:
+    """Print the measurements behind the README's reading of the table, on ``path``.
+
+    The naive loop's CPU time / wall time (how many cores it already keeps busy);
+    MediaPipe alone with 1 and 2 hand slots on decoded frames; and the evidence stage's
+    cost per frame in one thread and in two threads at once (how GIL-bound it is).
+    """
+    from vidhand.evidence.frame import EvidenceExtractor
+    from vidhand.parallel import single_threaded_opencv
+    from vidhand.tracking.mediapipe import MediaPipeTracker
+    from vidhand.video import open_video
+
+    c0, t0 = time.process_time(), time.perf_counter()
+    naive = naive_loop(path)
+    ratio = (time.process_time() - c0) / (time.perf_counter() - t0)
+    print(f"  naive loop: {naive:.1f} fps using {ratio:.2f} cores (CPU time / wall time)")
+    with open_video(path) as src:
+        decoded = [f for _, f in zip(range(frames), src, strict=False)]
+    data = []
+    for slots in (1, 2):
+        with MediaPipeTracker(max_hands=slots) as tracker:
+            t = time.perf_counter()
+            out = [tracker.process(f) for f in decoded]
+            fps = len(decoded) / (time.perf_counter() - t)
+        hands = sum(len(o.hands) for o in out) / len(out)
+        print(f"  MediaPipe alone, {slots} hand slot(s): {fps:.1f} fps, {hands:.2f} hands/frame")
+        data = list(zip(decoded, out, strict=True))
+
+    def evidence(pairs: list[tuple[Any, Any]]) -> None:
+        ev = EvidenceExtractor()
+        for f, hf in pairs:
+            ev.process(f, hf)
+
+    with single_threaded_opencv():  # as in vidhand's segment workers
+        t = time.perf_counter()
+        evidence(data)
+        one = (time.perf_counter() - t) / len(data)
+        t = time.perf_counter()
+        threads = [threading.Thread(target=evidence, args=(data,)) for _ in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        two = (time.perf_counter() - t) / (2 * len(data))
+    print(f"  evidence stage: {1000 * one:.1f} ms/frame in one thread, {1000 * two:.1f} ms/frame "
+          f"with two threads at once (speed-up {one / two:.2f}x)")
 
 
 def naive_loop(path: Path) -> float:
@@ -213,6 +264,8 @@ def main() -> None:
                      100 * chk / (frames / e2e), rss))
         print(f"  done {label}: naive fps {' '.join(f'{v:.1f}' for v in naives)}; vidhand fps "
               f"{' '.join(f'{v:.1f}' for v in e2es)}; load {os.getloadavg()[0]:.1f}", flush=True)
+        if label == "720p":
+            where_time_goes(clip)
 
     long_clip = work / "bench_long.mp4"
     if not long_clip.exists():

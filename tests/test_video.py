@@ -343,3 +343,18 @@ def test_ffmpeg_does_not_write_to_stderr(synthetic_videos: dict[str, Path]) -> N
                           text=True, timeout=60, check=True)
     assert proc.stderr == ""
     assert proc.stdout.split() == ["VideoOpenFailure"] * 2 * len(AVAILABLE_BACKENDS)
+
+
+def test_decode_threads_changes_threads_not_frames():
+    from conftest import shared_clip
+
+    path = shared_clip("natural/sign_soup_woman_grey_bg.mp4")
+    with open_video(path) as src:
+        ref = [(f.index, f.pts_s, f.image[::17, ::13].copy()) for f in src]
+    with open_video(path, decode_threads=1) as src:
+        assert src._stream.thread_count == 1
+        got = [(f.index, f.pts_s, f.image[::17, ::13].copy()) for f in src]
+    assert [g[:2] for g in got] == [r[:2] for r in ref]
+    assert all(np.array_equal(g[2], r[2]) for g, r in zip(got, ref, strict=True))
+    with open_video(path, backend="opencv", decode_threads=1) as src:  # ignored there
+        assert sum(1 for _ in src) == len(ref)

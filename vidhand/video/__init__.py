@@ -29,7 +29,7 @@ __all__ = ["AVAILABLE_BACKENDS", "FrameSource", "open_video", "scale_for_max_sid
 
 def open_video(
     path: str | os.PathLike[str], backend: str = "pyav", max_side: int | None = None,
-    start_frame: int = 0,
+    start_frame: int = 0, decode_threads: int = 0,
 ) -> FrameSource:
     """Open a video for streaming decode.
 
@@ -39,6 +39,8 @@ def open_video(
         max_side: Downscale frames so their longer side is at most this many pixels.
         start_frame: first frame to read; frames keep their index in the whole stream
             (backends whose ``is_seekable`` is true; "pyav").
+        decode_threads: decoder threads where the backend lets us choose ("pyav"; 0: its
+            default, one per core); other backends ignore it.
 
     Returns:
         An open :class:`FrameSource`; use it as a context manager to close it.
@@ -55,12 +57,15 @@ def open_video(
     except KeyError:
         valid = ", ".join(sorted(AVAILABLE_BACKENDS)) or "none (install av or opencv)"
         raise ValueError(f"Unknown video backend {backend!r}; valid names: {valid}") from None
+    kwargs: dict[str, int] = {}
     if start_frame:
         if not getattr(source_cls, "SUPPORTS_START_FRAME", False):
             raise ValueError(f"backend {backend!r} cannot start at frame {start_frame}; "
                              f"use backend 'pyav'")
-        return source_cls(path, max_side=max_side, start_frame=start_frame)  # type: ignore[call-arg]
-    return source_cls(path, max_side=max_side)  # type: ignore[call-arg]
+        kwargs["start_frame"] = start_frame
+    if decode_threads and getattr(source_cls, "SUPPORTS_DECODE_THREADS", False):
+        kwargs["decode_threads"] = decode_threads
+    return source_cls(path, max_side=max_side, **kwargs)  # type: ignore[call-arg]
 
 
 # --- helpers shared by the backends (internal) ---------------------------------------
