@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from vidhand.cli_options import verdict_options
 from vidhand.errors import VidhandError
-from vidhand.report import PROFILES, VERDICT_RANK
+from vidhand.report import VERDICT_RANK
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -30,12 +31,7 @@ class _Fail(click.ClickException):
                    "split into segments analysed in threads.")
 @click.option("--export", "export_formats", default="",
               help="Also write editor files next to each report: comma-separated formats.")
-@click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail",
-              show_default=True, help="Verdict at which the exit code becomes 1.")
-@click.option("--profile", type=click.Choice(list(PROFILES)), default="balanced",
-              show_default=True, help="Severity thresholds for warn/fail.")
-@click.option("--max-hands", type=click.IntRange(1, 8), default=2, show_default=True,
-              help="Most hands tracked per frame.")
+@verdict_options
 @click.option("--max-side", type=click.IntRange(16, None), default=None,
               help="Analyse frames downscaled to this longest side.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local",

@@ -18,8 +18,9 @@ from typing import Any
 import click
 
 from vidhand._version import __version__
+from vidhand.cli_options import verdict_options
 from vidhand.errors import VidhandError
-from vidhand.report import PROFILES, VERDICT_RANK, Report, write_report
+from vidhand.report import VERDICT_RANK, Report, write_report
 
 logger = logging.getLogger("vidhand")
 
@@ -71,12 +72,7 @@ def _summary_line(name: str, report: Report, report_path: Path) -> str:
               default=Path("vidhand-reports"), show_default=True,
               help="Folder for <video stem>.json reports and their landmark files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report(s) as JSON to stdout.")
-@click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail",
-              show_default=True, help="Verdict at which the exit code becomes 1.")
-@click.option("--profile", type=click.Choice(list(PROFILES)), default="balanced",
-              show_default=True, help="Severity thresholds for warn/fail.")
-@click.option("--max-hands", type=click.IntRange(1, 8), default=2, show_default=True,
-              help="Most hands tracked per frame.")
+@verdict_options
 @click.option("--backend", type=click.Choice(["pyav", "opencv"]), default="pyav",
               show_default=True, help="Video decoder.")
 @click.option("--max-side", type=click.IntRange(16, None), default=None,
