@@ -138,13 +138,19 @@ def px_sequence(defect_px):
         (lambda: px_sequence({"px_digits": 6, "px_unmatched_digits": 1}), "extra_finger"),
         (lambda: px_sequence({"px_digits": 4, "px_finger_support": [0.9, 0.1, 0.9, 0.9, 0.9]}),
          "missing_finger"),
+        # The landmarks fold the erased finger away too (their digit count follows the
+        # pixels), but the finger's chain lost its pixels and the hand shows one digit
+        # fewer than just before.
+        (lambda: px_sequence({"px_digits": 4, "px_lm_digits": 4,
+                              "px_finger_support": [0.9, 0.9, 0.9, 0.9, 0.0]}),
+         "missing_finger"),
         (lambda: px_sequence({"px_digits": 4, "px_gaps": [0.5, 0.0, 0.4, 0.4],
                               "px_valleys": [0.5, 0.05, 0.5, 0.5]}), "fused_fingers"),
         (lambda: px_sequence({"px_digits": 3}), "finger_count_change"),
         (lambda: px_sequence({"px_blur": 0.75}), "low_confidence"),
     ],
-    ids=["vanish", "stretch", "low_conf", "mirror", "thumb_side", "extra", "missing", "fused",
-         "count_change", "melt_smear"],
+    ids=["vanish", "stretch", "low_conf", "mirror", "thumb_side", "extra", "missing",
+         "missing_folded", "fused", "count_change", "melt_smear"],
 )
 def test_event_type_and_range(frames, expected):
     events = events_of(frames())
@@ -175,6 +181,12 @@ def test_event_type_and_range(frames, expected):
         lambda: px_sequence({"px_judgeable": False, "px_digits": 7, "px_unmatched_digits": 2}),
         # A finger closing: pixels and landmarks change together.
         lambda: px_sequence({"px_digits": 4, "px_lm_digits": 4}),
+        # A finger behind an object in the hand's grip: its chain loses pixels but the
+        # digits around the palm stay as the skeleton and the frames before have them.
+        lambda: px_sequence({"px_finger_support": [0.2, 0.9, 0.9, 0.9, 0.9]}),
+        # The mask fails on several fingers at once (lighting, a fist on a dark sleeve).
+        lambda: px_sequence({"px_digits": 3, "px_lm_digits": 3,
+                             "px_finger_support": [0.9, 0.9, 0.3, 0.3, 0.9]}),
         # Touching fingers keep their crease: not fused.
         lambda: px_sequence({"px_gaps": [0.5, 0.0, 0.4, 0.4]}),
         # Digit counts that flicker frame to frame are noise, not a change.
@@ -183,7 +195,8 @@ def test_event_type_and_range(frames, expected):
             for f in px_sequence({})],
     ],
     ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
-         "px_agree", "px_unjudgeable", "finger_closing", "fingers_touching", "px_flicker"],
+         "px_agree", "px_unjudgeable", "finger_closing", "finger_behind_object",
+         "mask_loses_several", "fingers_touching", "px_flicker"],
 )
 def test_noise_raises_nothing(frames):
     events = events_of(frames())

@@ -72,6 +72,7 @@ class TemporalConfig:
     stable_frac: float = 0.7
     extra_min_digits: int = 6
     support_drop: float = 0.35  # finger coverage lost against its usual
+    support_others: float = 0.2  # ...while no other finger loses more than this
     gap_drop: float = 0.3  # background between two fingers lost against its usual
 
     @classmethod
@@ -172,7 +173,7 @@ class TemporalModel(Check):
                     f"(hand under {self.config.min_hand_px:.0f} px); its fingers were not checked")
             for detector in DETECTORS:
                 findings.extend(detector(t, ctx, self.config))
-        return findings
+        return merge_same_events(findings)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -797,12 +798,102 @@ def _finger_finding(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np
                    message=msg, evidence=ev)
 
 
+def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Finding]:
+    """One finger the skeleton places loses the hand pixels under it; the others keep theirs.
+
+    ``px_finger_support`` is the fraction of the finger's distal chain (as the landmarks
+    place it) that lies on the hand's mask. Each finger is held against its *own* rolling
+    median over ``baseline_s`` (taken over every frame whose pixels could be measured):
+    a finger erased from the pixels drops by ``support_drop`` or more while no other
+    finger drops by ``support_others``. A mask that fails (blur, lighting, a fist on a
+    dark sleeve) loses several fingers at once and is not a missing finger; a finger
+    curling keeps its chain over the hand, so its support holds.
+    """
+    if t.n < 3 * cfg.min_event_frames or not any(p for p in t.px):
+        return []
+    measured = np.array([bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+    judge = _judgeable(t, ctx, cfg) & measured
+    support = np.array([p.get("px_finger_support", [np.nan] * 5) for p in t.px],
+                       dtype=np.float64).reshape(-1, 5)
+    half = ctx.frames(cfg.baseline_s / 2)
+    usual = np.full((t.n, 5), np.nan)
+    for seg in _segments(t, ctx):
+        for k in range(5):
+            usual[seg, k] = rolling_median_mad(np.where(measured[seg], support[seg, k], np.nan),
+                                               t.frames[seg], half)[0]
+    drop = np.where(judge[:, None], usual - support, np.nan)
+    digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
+    lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
+    near = ctx.frames(cfg.baseline_s / 4)
+
+    def fewer_digits(idx: np.ndarray) -> bool:
+        # A finger gone from the pixels also takes a digit off the curve around the palm:
+        # fewer than the skeleton puts there, or (when the landmarks fold the lost finger
+        # away too) fewer than the hand showed just before (or, at its start, just after).
+        # A finger behind an object in the hand's grip, or a mask that lost it, mostly
+        # leaves that count as it was.
+        now = _nanmedian(digits[idx])
+        a, b = int(t.frames[idx[0]]), int(t.frames[idx[-1]])
+        before = measured & (t.frames >= a - near) & (t.frames < a)
+        if not before.any():
+            before = measured & (t.frames > b) & (t.frames <= b + near)
+        was = _nanmedian(digits[before]) if before.any() else np.nan
+        return bool(now < _nanmedian(lm_digits[idx]) or now < was)
+
+    out: list[Finding] = []
+    for k in range(5):
+        others = np.nan_to_num(np.delete(drop, k, axis=1), nan=0.0).max(axis=1)
+        active = (np.nan_to_num(drop[:, k], nan=0.0) >= cfg.support_drop) & (
+            others < cfg.support_others)
+        strength = np.clip(np.nan_to_num(drop[:, k], nan=0.0) / 0.6, 0.0, 1.0)
+        out.extend(_runs_to_findings(
+            t, ctx, cfg, active, "missing_finger", strength,
+            lambda a, b, ev: (f"hand {t.track_id}: the {_digit_name(ev['finger'])} its "
+                              f"skeleton places has no pixels under it in frames {a}-{b} (coverage "
+                              f"{ev['coverage']:.0%}, usually {ev['coverage_usual']:.0%}); "
+                              f"the other fingers keep theirs"),
+            lambda idx, k=k: {
+                "finger": FINGER_NAMES[k],
+                "coverage": round(float(np.median(support[idx, k])), 3),
+                "coverage_usual": round(float(np.median(usual[idx, k])), 3),
+                "others_max_drop": round(float(np.max(np.nan_to_num(
+                    np.delete(drop[idx], k, axis=1), nan=0.0))), 3),
+                "digits_seen": int(_nanmedian(digits[idx])),
+                "digits_expected": int(_nanmedian(lm_digits[idx])),
+            },
+            accept=fewer_digits,
+        ))
+    return out
+
+
+def _digit_name(finger: str) -> str:
+    return finger if finger == "thumb" else f"{finger} finger"
+
+
+def merge_same_events(findings: list[Finding]) -> list[Finding]:
+    """One finding per hand, type and overlapping frame range (two detectors may agree).
+
+    Of findings that overlap, the most severe is kept as it is (range, message, evidence).
+    """
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.track_id or 0, f.type, f.start_frame)):
+        prev = out[-1] if out else None
+        if (prev is not None and prev.track_id == f.track_id and prev.type == f.type
+                and f.start_frame <= prev.end_frame):
+            if f.severity > prev.severity:
+                out[-1] = f
+        else:
+            out.append(f)
+    return out
+
+
 DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding]], ...] = (
     detect_vanish,
     detect_low_confidence,
     detect_flips,
     detect_proportion_drift,
     detect_finger_pixels,
+    detect_lost_finger,
 )
 
 __all__ = ["DETECTORS", "TemporalConfig", "TemporalModel"]
