@@ -183,3 +183,20 @@ def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path) -> None:
     assert flips, [(e.type, e.start_frame, e.end_frame) for e in events]
     assert abs(flips[0].start_frame - 10) <= 3 and flips[0].end_frame <= 29 + 3
     assert all(e.track_id == flips[0].track_id for e in events)
+
+
+def test_check_finds_a_synthesized_missing_finger(tmp_path: Path) -> None:
+    """End to end for a finger-level defect MediaPipe cannot show: the index finger is
+    erased from the pixels for 20 of the hand's 36 frames (longer than half its track,
+    so the finger's usual coverage must not be a plain median)."""
+    from vidhand.pipeline import analyze
+
+    clip = shared_clip("natural/dyngest_zoom_two_hands_bbox.gif")
+    out = tmp_path / "missing.mp4"
+    truth = synthesize(clip, "missing_finger", 10, 29, out, seed=3)
+    events = analyze(out).events
+    assert [e.type for e in events] == ["missing_finger"], [
+        (e.type, e.start_frame, e.end_frame) for e in events]
+    (ev,) = events
+    assert abs(ev.start_frame - 10) <= 3 and abs(ev.end_frame - 29) <= 3, ev
+    assert ev.evidence["finger"] == truth.params["finger"]

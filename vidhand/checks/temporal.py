@@ -73,6 +73,7 @@ class TemporalConfig:
     extra_min_digits: int = 6
     support_drop: float = 0.35  # finger coverage lost against its usual
     support_others: float = 0.2  # ...while no other finger loses more than this
+    support_usual_q: float = 0.75  # a finger's usual coverage: this quantile over baseline_s
     gap_drop: float = 0.3  # background between two fingers lost against its usual
 
     @classmethod
@@ -108,6 +109,20 @@ def rolling_median_mad(x: NDF, frames: np.ndarray, half_window: int) -> tuple[ND
             med[i] = m
             mad[i] = float(np.median(np.abs(w - m)))
     return med, mad
+
+
+def rolling_quantile(x: NDF, frames: np.ndarray, half_window: int, q: float) -> NDF:
+    """Quantile ``q`` (0-1) of ``x`` over observations within ``half_window`` frames of each
+    one (NaN = missing; NaN where the window holds no value)."""
+    out = np.full(len(x), np.nan)
+    lo = np.searchsorted(frames, frames - half_window, side="left")
+    hi = np.searchsorted(frames, frames + half_window, side="right")
+    for i in range(len(x)):
+        w = x[lo[i]:hi[i]]
+        w = w[~np.isnan(w)]
+        if len(w):
+            out[i] = float(np.quantile(w, q))
+    return out
 
 
 class TemporalModel(Check):
@@ -802,8 +817,10 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
     """One finger the skeleton places loses the hand pixels under it; the others keep theirs.
 
     ``px_finger_support`` is the fraction of the finger's distal chain (as the landmarks
-    place it) that lies on the hand's mask. Each finger is held against its *own* rolling
-    median over ``baseline_s`` (taken over every frame whose pixels could be measured):
+    place it) that lies on the hand's mask. Each finger is held against its *own* usual
+    coverage: the ``support_usual_q`` quantile over ``baseline_s`` of every frame whose
+    pixels could be measured (not the median, so a finger gone for more than half of a
+    short track still has its coverage from before):
     a finger erased from the pixels drops by ``support_drop`` or more while no other
     finger drops by ``support_others``. A mask that fails (blur, lighting, a fist on a
     dark sleeve) loses several fingers at once and is not a missing finger; a finger
@@ -819,8 +836,8 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
     usual = np.full((t.n, 5), np.nan)
     for seg in _segments(t, ctx):
         for k in range(5):
-            usual[seg, k] = rolling_median_mad(np.where(measured[seg], support[seg, k], np.nan),
-                                               t.frames[seg], half)[0]
+            usual[seg, k] = rolling_quantile(np.where(measured[seg], support[seg, k], np.nan),
+                                             t.frames[seg], half, cfg.support_usual_q)
     drop = np.where(judge[:, None], usual - support, np.nan)
     digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
     lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
