@@ -283,3 +283,22 @@ def test_severity_grows_with_duration():
     long_ = sequence(edit=stretched)
     (s,), (lg,) = events_of(short), events_of(long_)
     assert s.severity < lg.severity
+
+
+def test_overlapping_findings_merge_and_the_specific_finger_event_wins():
+    from vidhand.checks.temporal import merge_same_events
+    from vidhand.types import Finding
+
+    def f(kind, track, a, b, sev):
+        return Finding(type=kind, track_id=track, start_frame=a, end_frame=b, severity=sev,
+                       message=f"{kind} {a}-{b}", evidence={})
+
+    merged = merge_same_events([
+        f("missing_finger", 1, 10, 20, 0.5), f("missing_finger", 1, 15, 25, 0.8),
+        f("finger_count_change", 1, 12, 18, 0.4),  # explained by the missing finger
+        f("finger_count_change", 2, 12, 18, 0.4),  # another hand: kept
+        f("missing_finger", 1, 40, 45, 0.3),  # no overlap: kept
+    ])
+    assert sorted((m.type, m.track_id, m.start_frame, m.end_frame) for m in merged) == [
+        ("finger_count_change", 2, 12, 18), ("missing_finger", 1, 15, 25),
+        ("missing_finger", 1, 40, 45)]

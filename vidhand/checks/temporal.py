@@ -887,10 +887,16 @@ def _digit_name(finger: str) -> str:
     return finger if finger == "thumb" else f"{finger} finger"
 
 
-def merge_same_events(findings: list[Finding]) -> list[Finding]:
-    """One finding per hand, type and overlapping frame range (two detectors may agree).
+#: Finger events that name what a plain ``finger_count_change`` only counts.
+_SPECIFIC_FINGER_EVENTS = frozenset({"extra_finger", "missing_finger", "fused_fingers"})
 
-    Of findings that overlap, the most severe is kept as it is (range, message, evidence).
+
+def merge_same_events(findings: list[Finding]) -> list[Finding]:
+    """One finding per hand and overlapping frame range where two detectors agree.
+
+    Of findings of one type on one hand that overlap, the most severe is kept as it is
+    (range, message, evidence). A ``finger_count_change`` that overlaps an extra, missing
+    or fused finger on the same hand is dropped: the specific event explains it.
     """
     out: list[Finding] = []
     for f in sorted(findings, key=lambda f: (f.track_id or 0, f.type, f.start_frame)):
@@ -901,7 +907,10 @@ def merge_same_events(findings: list[Finding]) -> list[Finding]:
                 out[-1] = f
         else:
             out.append(f)
-    return out
+    specific = [f for f in out if f.type in _SPECIFIC_FINGER_EVENTS]
+    return [f for f in out if f.type != "finger_count_change" or not any(
+        g.track_id == f.track_id and g.start_frame <= f.end_frame and f.start_frame <= g.end_frame
+        for g in specific)]
 
 
 DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding]], ...] = (
