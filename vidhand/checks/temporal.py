@@ -18,7 +18,7 @@ Event types: see :data:`vidhand.types.EVENT_TYPES`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -94,20 +94,26 @@ def _nanmedian(a: Any, axis: int | None = None) -> Any:
         return np.nanmedian(a, axis=axis)
 
 
-def rolling_median_mad(x: NDF, frames: np.ndarray, half_window: int) -> tuple[NDF, NDF]:
-    """Median and MAD of ``x`` over observations within ``half_window`` frames of each one."""
-    n = len(x)
-    med = np.full(n, np.nan)
-    mad = np.full(n, np.nan)
+def _windows(x: NDF, frames: np.ndarray, half_window: int) -> Iterator[tuple[int, NDF]]:
+    """Yield ``(i, values)``: the non-NaN values of ``x`` within ``half_window`` frames of
+    observation ``i``, for every observation whose window holds any."""
     lo = np.searchsorted(frames, frames - half_window, side="left")
     hi = np.searchsorted(frames, frames + half_window, side="right")
-    for i in range(n):
+    for i in range(len(x)):
         w = x[lo[i]:hi[i]]
         w = w[~np.isnan(w)]
         if len(w):
-            m = float(np.median(w))
-            med[i] = m
-            mad[i] = float(np.median(np.abs(w - m)))
+            yield i, w
+
+
+def rolling_median_mad(x: NDF, frames: np.ndarray, half_window: int) -> tuple[NDF, NDF]:
+    """Median and MAD of ``x`` over observations within ``half_window`` frames of each one."""
+    med = np.full(len(x), np.nan)
+    mad = np.full(len(x), np.nan)
+    for i, w in _windows(x, frames, half_window):
+        m = float(np.median(w))
+        med[i] = m
+        mad[i] = float(np.median(np.abs(w - m)))
     return med, mad
 
 
@@ -115,13 +121,8 @@ def rolling_quantile(x: NDF, frames: np.ndarray, half_window: int, q: float) -> 
     """Quantile ``q`` (0-1) of ``x`` over observations within ``half_window`` frames of each
     one (NaN = missing; NaN where the window holds no value)."""
     out = np.full(len(x), np.nan)
-    lo = np.searchsorted(frames, frames - half_window, side="left")
-    hi = np.searchsorted(frames, frames + half_window, side="right")
-    for i in range(len(x)):
-        w = x[lo[i]:hi[i]]
-        w = w[~np.isnan(w)]
-        if len(w):
-            out[i] = float(np.quantile(w, q))
+    for i, w in _windows(x, frames, half_window):
+        out[i] = float(np.quantile(w, q))
     return out
 
 
@@ -875,12 +876,16 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
                 "coverage_usual": round(float(np.median(usual[idx, k])), 3),
                 "others_max_drop": round(float(np.max(np.nan_to_num(
                     np.delete(drop[idx], k, axis=1), nan=0.0))), 3),
-                "digits_seen": int(_nanmedian(digits[idx])),
-                "digits_expected": int(_nanmedian(lm_digits[idx])),
+                "digits_seen": _int_or_none(_nanmedian(digits[idx])),
+                "digits_expected": _int_or_none(_nanmedian(lm_digits[idx])),
             },
             accept=fewer_digits,
         ))
     return out
+
+
+def _int_or_none(v: float) -> int | None:
+    return None if np.isnan(v) else int(v)
 
 
 def _digit_name(finger: str) -> str:
