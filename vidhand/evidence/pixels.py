@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,6 +89,15 @@ _N_BINS = 180
 _BIN_DEG = 360.0 / _N_BINS
 _BIN_RAD = np.radians(np.arange(_N_BINS) * _BIN_DEG - 180.0 + _BIN_DEG / 2)
 _COS, _SIN = np.cos(_BIN_RAD), np.sin(_BIN_RAD)
+_BIN_ORDER = np.arange(_N_BINS)
+_FINGER_IDX = np.arange(5)
+_DISTAL_IDX = np.array(_DISTAL)
+_CHAIN_IDX = np.array(_CHAINS)
+_CHAIN_T = np.linspace(0.0, 1.0, 5, dtype=np.float32)[:-1, None, None, None]
+_SUPPORT_T = np.array([0.0, 0.2, 0.4, 0.6, 0.8], np.float32)[None, :, None]
+_SUPPORT_T2 = 0.9 * _SUPPORT_T
+_GAP_S = np.linspace(0.0, 1.0, 21, dtype=np.float32)[None, None, :, None]
+_WIDEN = np.ones(7)  # 3 bins either side of a bin, and the bin
 _GRID_Y, _GRID_X = np.ogrid[:CANON_PX, :CANON_PX]
 _K3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 # YCrCb histogram: 8 Y bins x 32 Cr bins x 32 Cb bins.
@@ -197,7 +207,7 @@ def _measure(
 
     pl = float(max(np.linalg.norm(lm[0] - lm[9]), 1.25 * np.linalg.norm(lm[5] - lm[17]),
                    0.25 * (CANON_PX / (1 + 2 * MARGIN))))
-    fw = float(np.clip(0.18 * pl, 3.0, 24.0))  # expected finger width (canonical px)
+    fw = min(max(0.18 * pl, 3.0), 24.0)  # expected finger width (canonical px)
 
     # --- mask ------------------------------------------------------------------------
     skel = np.zeros((CANON_PX, CANON_PX), np.uint8)
@@ -408,7 +418,7 @@ def _blur_ratio(lum: npt.NDArray[np.uint8], mask8: npt.NDArray[np.uint8]) -> flo
     method, Crete et al. 2007); independent of contrast.
     """
     band = cv2.morphologyEx(mask8, cv2.MORPH_GRADIENT, _K3).astype(bool)
-    if band.sum() < 20:
+    if np.count_nonzero(band) < 20:
         band = np.ones_like(band)
     f = lum.astype(np.float32)
     e0 = _grad_energy(f, band)
@@ -419,7 +429,8 @@ def _blur_ratio(lum: npt.NDArray[np.uint8], mask8: npt.NDArray[np.uint8]) -> flo
 def _grad_energy(f: npt.NDArray[np.float32], where: npt.NDArray[np.bool_]) -> float:
     gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
-    return float((gx * gx + gy * gy)[where].mean())
+    gx, gy = gx[where], gy[where]  # only the band's pixels: same values, less work
+    return float((gx * gx + gy * gy).mean())
 
 
 def _wrap_deg(a: float) -> float:
@@ -457,8 +468,8 @@ class _ChainSamples:
 
     def __init__(self, lm: npt.NDArray[np.float32], dpalm: npt.NDArray[np.float32],
                  center: npt.NDArray[np.float32]) -> None:
-        t = np.linspace(0.0, 1.0, 5, dtype=np.float32)[:-1, None, None, None]
-        pts = lm[np.array(_CHAINS)]  # (5, 4, 2)
+        t = _CHAIN_T
+        pts = lm[_CHAIN_IDX]  # (5, 4, 2)
         seg = pts[None, :, :3] + t * (pts[None, :, 1:] - pts[None, :, :3])  # (4, 5, 3, 2)
         dense = np.concatenate([seg.transpose(1, 2, 0, 3).reshape(5, 12, 2), pts[:, 3:]],
                                axis=1)  # (5, 13, 2), base to tip
@@ -466,6 +477,8 @@ class _ChainSamples:
         xi = np.clip(np.round(dense[..., 0]).astype(int), 0, w - 1)
         yi = np.clip(np.round(dense[..., 1]).astype(int), 0, h - 1)
         self.d = dpalm[yi, xi]
+        self.d_max = self.d.max(axis=1)
+        self.d_argmax = self.d.argmax(axis=1)
         self.deg = np.degrees(np.arctan2(dense[..., 1] - center[1], dense[..., 0] - center[0]))
 
 
@@ -476,12 +489,10 @@ def _landmark_crossings(d: float, chains: _ChainSamples, fw: float) -> dict[int,
     (its pixels then reach it): a curled finger's knuckle seen from the side does, like
     in the mask. The angle is where the bone first reaches ``d`` (else its farthest point).
     """
-    out: dict[int, float] = {}
     reach = chains.d >= d
-    for f in np.nonzero(chains.d.max(axis=1) >= d - 0.5 * fw)[0]:
-        k = int(np.argmax(reach[f])) if reach[f].any() else int(np.argmax(chains.d[f]))
-        out[int(f)] = float(chains.deg[f, k])
-    return out
+    k = np.where(reach.any(axis=1), reach.argmax(axis=1), chains.d_argmax)
+    deg = chains.deg[_FINGER_IDX, k].tolist()
+    return {f: deg[f] for f in np.nonzero(chains.d_max >= d - 0.5 * fw)[0].tolist()}
 
 
 def _digits_on_curve(level: int, d: float, band: _CurveBand, chains: _ChainSamples,
@@ -495,16 +506,17 @@ def _digits_on_curve(level: int, d: float, band: _CurveBand, chains: _ChainSampl
     occupied = n_on >= 0.5 * np.maximum(n_px, 1)
     # Hand pixels per bin, widened by 3 bins (6 deg) for the next curve's support test.
     on_wide = np.convolve(np.concatenate([occupied[-3:], occupied, occupied[:3]]),
-                          np.ones(7), mode="valid") > 0
+                          _WIDEN, mode="valid") > 0
     if not need_runs:
         return {"on": on_wide}
     lm_deg = _landmark_crossings(d, chains, fw)
     out: list[dict[str, Any]] = []
     if occupied.any() and not occupied.all():
         start = int(np.argmin(occupied))  # a background bin: scan from there, no wrap-around
-        order = np.roll(np.arange(_N_BINS), -start)
-        seq = np.concatenate([[0], occupied[order].astype(np.int8), [0]])
-        edges = np.diff(seq)
+        order = np.concatenate([_BIN_ORDER[start:], _BIN_ORDER[:start]])  # rolled by -start
+        seq = np.zeros(_N_BINS + 2, np.int8)
+        seq[1:-1] = occupied[order]
+        edges = seq[1:] - seq[:-1]
         px = (n_px[order] / 1.5).tolist()  # the band is ~1.5 px thick: arc length per bin
         lum = (band.l_on[level] / np.maximum(n_on, 1))[order].tolist()
         rad = (band.r_sum[level] / np.maximum(n_px, 1))[order].tolist()
@@ -515,8 +527,8 @@ def _digits_on_curve(level: int, d: float, band: _CurveBand, chains: _ChainSampl
                 width = sum(px[i:j])
                 if width < 0.35 * fw:
                     continue
-                mid = math.degrees(math.atan2(sum(sin[k] * px[k] for k in range(i, j)),
-                                              sum(cos[k] * px[k] for k in range(i, j))))
+                mid = math.degrees(math.atan2(sum(map(operator.mul, sin[i:j], px[i:j])),
+                                              sum(map(operator.mul, cos[i:j], px[i:j]))))
                 if abs(_wrap_deg(mid - wrist_deg)) < 40.0:
                     continue  # forearm / wrist side
                 r_eff = max(sum(rad[i:j]) / (j - i), 1.0)
@@ -570,20 +582,20 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
     Five points on each of the two distal segments, stopping short of the tip landmark
     (which sits on the fingertip's edge).
     """
-    pts = lm[np.array(_DISTAL)]  # (5, 3, 2)
-    t = np.array([0.0, 0.2, 0.4, 0.6, 0.8], np.float32)[None, :, None]
-    t2 = 0.9 * t
+    pts = lm[_DISTAL_IDX]  # (5, 3, 2)
+    t, t2 = _SUPPORT_T, _SUPPORT_T2
     p = np.concatenate([pts[:, :1] + t * (pts[:, 1:2] - pts[:, :1]),
                         pts[:, 1:2] + t2 * (pts[:, 2:3] - pts[:, 1:2])], axis=1)
-    return _lookup(mask, p).astype(bool).mean(axis=1)
+    return _lookup(p, mask)[0].astype(bool).mean(axis=1)
 
 
-def _lookup(img: npt.NDArray[Any], p: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
-    """``img`` at the nearest pixel of points ``p`` (..., 2); 0 outside the crop."""
-    xi, yi = np.round(p[..., 0]).astype(int), np.round(p[..., 1]).astype(int)
+def _lookup(p: npt.NDArray[np.float32], *imgs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+    """Each of ``imgs`` at the nearest pixel of points ``p`` (..., 2); 0 outside the crop."""
+    xi, yi = np.rint(p[..., 0]).astype(int), np.rint(p[..., 1]).astype(int)
     inside = (xi >= 0) & (xi < CANON_PX) & (yi >= 0) & (yi < CANON_PX)
-    out = img[np.clip(yi, 0, CANON_PX - 1), np.clip(xi, 0, CANON_PX - 1)]
-    return np.where(inside, out, 0)
+    yc = np.minimum(np.maximum(yi, 0), CANON_PX - 1)
+    xc = np.minimum(np.maximum(xi, 0), CANON_PX - 1)
+    return [np.where(inside, img[yc, xc], 0) for img in imgs]
 
 
 def _gaps(mask: npt.NDArray[np.bool_], lum: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32],
@@ -596,14 +608,14 @@ def _gaps(mask: npt.NDArray[np.bool_], lum: npt.NDArray[np.uint8], lm: npt.NDArr
     darkest point there below the fingers' own brightness (a crease between touching
     fingers, ~0 inside one blob).
     """
-    d = lm[np.array(_DISTAL)]  # (5, 3, 2)
+    d = lm[_DISTAL_IDX]  # (5, 3, 2)
     pts = np.stack([(d[:, 0] + d[:, 1]) / 2, d[:, 1]], axis=1)  # (5, 2, 2)
     pts[0] = np.stack([d[0, 1], (d[0, 1] + d[0, 2]) / 2])
     pa, pb = pts[:4, :, None], pts[1:, :, None]  # (4, 2, 1, 2)
-    s = np.linspace(0.0, 1.0, 21, dtype=np.float32)[None, None, :, None]
-    p = pa + s * (pb - pa)  # (4, 2, 21, 2)
-    m = _lookup(mask, p).astype(bool)
-    lv = _lookup(lum, p).astype(np.float32)
+    p = pa + _GAP_S * (pb - pa)  # (4, 2, 21, 2)
+    m, lv = _lookup(p, mask, lum)
+    m = m.astype(bool)
+    lv = lv.astype(np.float32)
     gaps = 1.0 - m[..., 4:17].mean(axis=2)
     ends = np.minimum(lv[..., :4].max(axis=2), lv[..., 17:].max(axis=2))
     valleys = np.maximum(ends - lv[..., 5:16].min(axis=2), 0.0) / np.maximum(ends, 1.0)
