@@ -97,7 +97,7 @@ _CHAIN_T = np.linspace(0.0, 1.0, 5, dtype=np.float32)[:-1, None, None, None]
 _SUPPORT_T = np.array([0.0, 0.2, 0.4, 0.6, 0.8], np.float32)[None, :, None]
 _SUPPORT_T2 = 0.9 * _SUPPORT_T
 _GAP_S = np.linspace(0.0, 1.0, 21, dtype=np.float32)[None, None, :, None]
-_WIDEN = np.ones(7)  # 3 bins either side of a bin, and the bin
+_COS_LIST, _SIN_LIST = _COS.tolist(), _SIN.tolist()
 _GRID_Y, _GRID_X = np.ogrid[:CANON_PX, :CANON_PX]
 _K3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 # YCrCb histogram: 8 Y bins x 32 Cr bins x 32 Cb bins.
@@ -461,6 +461,17 @@ class _CurveBand:
         self.n_on = np.bincount(idx, weights=on, minlength=size).reshape(shape)
         self.l_on = np.bincount(idx, weights=lum[ys, xs] * on, minlength=size).reshape(shape)
         self.r_sum = np.bincount(idx, weights=np.hypot(dy, dx), minlength=size).reshape(shape)
+        # What _digits_on_curve reads per curve, computed for all curves at once.
+        self.occupied = self.n_on >= 0.5 * np.maximum(self.n_px, 1)
+        # Hand pixels per bin, widened by 3 bins (6 deg) for the next curve's support test.
+        wrapped = np.concatenate([self.occupied[:, -3:], self.occupied, self.occupied[:, :3]],
+                                 axis=1)
+        self.on_wide = wrapped[:, :_N_BINS].copy()
+        for s in range(1, 7):
+            self.on_wide |= wrapped[:, s:s + _N_BINS]
+        self.px = self.n_px / 1.5  # the band is ~1.5 px thick: arc length per bin
+        self.lum = self.l_on / np.maximum(self.n_on, 1)
+        self.rad = self.r_sum / np.maximum(self.n_px, 1)
 
 
 class _ChainSamples:
@@ -502,11 +513,8 @@ def _digits_on_curve(level: int, d: float, band: _CurveBand, chains: _ChainSampl
     The per-run work is plain Python on short lists: ~180 bins, a handful of runs, where
     numpy's per-call overhead would dominate.
     """
-    n_px, n_on = band.n_px[level], band.n_on[level]
-    occupied = n_on >= 0.5 * np.maximum(n_px, 1)
-    # Hand pixels per bin, widened by 3 bins (6 deg) for the next curve's support test.
-    on_wide = np.convolve(np.concatenate([occupied[-3:], occupied, occupied[:3]]),
-                          _WIDEN, mode="valid") > 0
+    occupied = band.occupied[level]
+    on_wide = band.on_wide[level]
     if not need_runs:
         return {"on": on_wide}
     lm_deg = _landmark_crossings(d, chains, fw)
@@ -517,10 +525,8 @@ def _digits_on_curve(level: int, d: float, band: _CurveBand, chains: _ChainSampl
         seq = np.zeros(_N_BINS + 2, np.int8)
         seq[1:-1] = occupied[order]
         edges = seq[1:] - seq[:-1]
-        px = (n_px[order] / 1.5).tolist()  # the band is ~1.5 px thick: arc length per bin
-        lum = (band.l_on[level] / np.maximum(n_on, 1))[order].tolist()
-        rad = (band.r_sum[level] / np.maximum(n_px, 1))[order].tolist()
-        cos, sin = _COS[order].tolist(), _SIN[order].tolist()
+        px, lum, rad = (_rolled(a[level].tolist(), start) for a in (band.px, band.lum, band.rad))
+        cos, sin = _rolled(_COS_LIST, start), _rolled(_SIN_LIST, start)
         for i0, j0 in zip(np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist(),
                           strict=True):
             for i, j in _split_run(i0, j0, px, lum, fw):
@@ -540,6 +546,11 @@ def _digits_on_curve(level: int, d: float, band: _CurveBand, chains: _ChainSampl
                             "n_fingers": len(fingers), "bins": order[i:j]})
     return {"runs": out, "on": on_wide, "unmatched": sum(r["finger"] < 0 for r in out),
             "lm_crossings": len(lm_deg), "lm_deg": lm_deg}
+
+
+def _rolled(values: list[float], start: int) -> list[float]:
+    """``values`` rotated to begin at ``start`` (like ``np.roll(values, -start)``)."""
+    return values[start:] + values[:start]
 
 
 def _split_run(i0: int, j0: int, px: list[float], lum: list[float],
