@@ -107,7 +107,7 @@ def _thumb(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64], pad: int 
     x1, y1 = int(min(box[2] + ex, w)), int(min(box[3] + ey, h))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)  # a view: no copy needed
     t = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
     t -= t.mean()
     n = float(np.linalg.norm(t))

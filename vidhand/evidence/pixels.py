@@ -91,6 +91,7 @@ _BIN_RAD = np.radians(np.arange(_N_BINS) * _BIN_DEG - 180.0 + _BIN_DEG / 2)
 _COS, _SIN = np.cos(_BIN_RAD), np.sin(_BIN_RAD)
 _BIN_ORDER = np.arange(_N_BINS)
 _FINGER_IDX = np.arange(5)
+_CENTER_IDX = np.array([0, 5, 9, 13, 17])  # wrist and finger MCPs
 _DISTAL_IDX = np.array(_DISTAL)
 _CHAIN_IDX = np.array(_CHAINS)
 _CHAIN_T = np.linspace(0.0, 1.0, 5, dtype=np.float32)[:-1, None, None, None]
@@ -233,7 +234,7 @@ def _measure(
     near_wrist = _disc(lm[0], 0.6 * pl)
     rim = (dist > 1.4 * fw) & gate & ~near_wrist
     leak = float(mask[rim].mean()) if rim.any() else 0.0
-    quality = float(np.clip(sep / 0.7, 0.0, 1.0) * cover * (1.0 - leak))
+    quality = float(min(max(sep / 0.7, 0.0), 1.0) * cover * (1.0 - leak))
 
     blur = _blur_ratio(lum, mask8)
 
@@ -241,7 +242,7 @@ def _measure(
     hull = np.zeros_like(skel)
     cv2.fillConvexPoly(hull, cv2.convexHull(np.round(lm[list(_PALM_HULL)]).astype(np.int32)), 1)
     dpalm = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3)
-    center = lm[[0, 5, 9, 13, 17]].mean(axis=0)
+    center = lm[_CENTER_IDX].mean(axis=0)
     up = lm[9] - lm[0]
     up_deg = math.degrees(math.atan2(float(up[1]), float(up[0])))
     wrist_deg = math.degrees(math.atan2(*(lm[0] - center)[::-1]))
@@ -407,8 +408,17 @@ def _keep_hand_components(mask8: npt.NDArray[np.uint8],
 
 
 def _disc(center: npt.NDArray[np.float32], radius: float) -> npt.NDArray[np.bool_]:
-    yy, xx = _GRID_Y, _GRID_X
-    return (xx - center[0]) ** 2 + (yy - center[1]) ** 2 <= radius ** 2
+    out = np.zeros((CANON_PX, CANON_PX), bool)
+    cx, cy = float(center[0]), float(center[1])
+    if not (math.isfinite(cx) and math.isfinite(cy) and math.isfinite(radius)):
+        return out
+    # Only the disc's bounding box (plus a pixel) can be inside it.
+    x0, x1 = max(math.floor(cx - radius) - 1, 0), min(math.ceil(cx + radius) + 2, CANON_PX)
+    y0, y1 = max(math.floor(cy - radius) - 1, 0), min(math.ceil(cy + radius) + 2, CANON_PX)
+    if x0 < x1 and y0 < y1:
+        yy, xx = _GRID_Y[y0:y1], _GRID_X[:, x0:x1]
+        out[y0:y1, x0:x1] = (xx - center[0]) ** 2 + (yy - center[1]) ** 2 <= radius ** 2
+    return out
 
 
 def _blur_ratio(lum: npt.NDArray[np.uint8], mask8: npt.NDArray[np.uint8]) -> float:
@@ -445,21 +455,23 @@ class _CurveBand:
                  levels_px: npt.NDArray[np.float64]) -> None:
         n = len(levels_px)
         step = float(levels_px[1] - levels_px[0])
-        ys, xs = np.nonzero((dpalm >= levels_px[0] - 0.75) & (dpalm <= levels_px[-1] + 0.75))
-        d = dpalm[ys, xs]
+        # Flat pixel indices (row-major, as np.nonzero orders them): one gather per image.
+        flat = np.flatnonzero((dpalm >= levels_px[0] - 0.75) & (dpalm <= levels_px[-1] + 0.75))
+        d = dpalm.ravel()[flat]
         k = np.round((d - levels_px[0]) / step).astype(np.int32)
         sel = (k >= 0) & (k < n)
         sel[sel] &= np.abs(d[sel] - levels_px[k[sel]]) <= 0.75
-        ys, xs, k = ys[sel], xs[sel], k[sel]
+        flat, k = flat[sel], k[sel]
+        ys, xs = np.divmod(flat, dpalm.shape[1])
         dy, dx = ys - center[1], xs - center[0]
         bins = ((np.degrees(np.arctan2(dy, dx)) + 180.0) / _BIN_DEG).astype(np.int32) % _N_BINS
         idx = k * _N_BINS + bins
-        on = mask[ys, xs].astype(np.float32)
+        on = mask.ravel()[flat].astype(np.float32)
         size = n * _N_BINS
         shape = (n, _N_BINS)
         self.n_px = np.bincount(idx, minlength=size).astype(np.float32).reshape(shape)
         self.n_on = np.bincount(idx, weights=on, minlength=size).reshape(shape)
-        self.l_on = np.bincount(idx, weights=lum[ys, xs] * on, minlength=size).reshape(shape)
+        self.l_on = np.bincount(idx, weights=lum.ravel()[flat] * on, minlength=size).reshape(shape)
         self.r_sum = np.bincount(idx, weights=np.hypot(dy, dx), minlength=size).reshape(shape)
         # What _digits_on_curve reads per curve, computed for all curves at once.
         self.occupied = self.n_on >= 0.5 * np.maximum(self.n_px, 1)
