@@ -59,7 +59,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
-from scipy.ndimage import uniform_filter
+from scipy.ndimage import uniform_filter1d
 
 from vidhand.hand_model import EDGES
 from vidhand.types import Hand
@@ -80,6 +80,7 @@ MAX_OVERLAP = 0.25
 LEVELS_PL = (0.25, 0.375, 0.5, 0.625)
 
 _PALM_HULL = (0, 1, 5, 9, 13, 17)
+_PALM_HULL_IDX = np.array(_PALM_HULL)
 #: Distal chain per finger (thumb..pinky) for px_finger_support.
 _DISTAL = ((2, 3, 4), (6, 7, 8), (10, 11, 12), (14, 15, 16), (18, 19, 20))
 #: Full chain per finger, base to tip, for the crossings of the offset curves.
@@ -103,6 +104,7 @@ _GRID_Y, _GRID_X = np.ogrid[:CANON_PX, :CANON_PX]
 _K3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 # YCrCb histogram: 8 Y bins x 32 Cr bins x 32 Cb bins.
 _HIST_SHAPE = (8, 32, 32)
+_HIST_SIZE = 8 * 32 * 32
 
 
 def measure_hand(
@@ -240,7 +242,7 @@ def _measure(
 
     # --- digits on offset curves around the palm --------------------------------------
     hull = np.zeros_like(skel)
-    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(lm[list(_PALM_HULL)]).astype(np.int32)), 1)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(lm[_PALM_HULL_IDX]).astype(np.int32)), 1)
     dpalm = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3)
     center = lm[_CENTER_IDX].mean(axis=0)
     up = lm[9] - lm[0]
@@ -351,7 +353,7 @@ def _draw_skeleton(canvas: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -
     """Draw the 21-landmark bones (1 px) and the shrunk palm polygon as 255 on ``canvas``."""
     pts = np.round(lm * 4).astype(np.int32)  # 2 fractional bits
     cv2.polylines(canvas, list(pts[_EDGE_IDX]), False, 255, 1, cv2.LINE_8, shift=2)
-    palm = lm[list(_PALM_HULL)]
+    palm = lm[_PALM_HULL_IDX]
     mid = palm.mean(axis=0)
     shrunk = np.round((mid + 0.6 * (palm - mid)) * 4).astype(np.int32)
     cv2.fillConvexPoly(canvas, cv2.convexHull(shrunk), 255, cv2.LINE_8, shift=2)
@@ -382,17 +384,26 @@ def _colour_posterior(ycc: npt.NDArray[np.uint8], fg: npt.NDArray[np.bool_],
     cr = np.clip((ycc[:, :, 1].astype(np.int32) - 64) >> 2, 0, 31)
     cb = np.clip((ycc[:, :, 2].astype(np.int32) - 64) >> 2, 0, 31)
     idx = ((ycc[:, :, 0] >> 5).astype(np.int32) << 10) | (cr << 5) | cb
-    n = int(np.prod(_HIST_SHAPE))
+    n = _HIST_SIZE
     if not fg.any() or not bg.any():
         return np.zeros(ycc.shape[:2], np.float32), 0.0
     hf = np.bincount(idx[fg], minlength=n).astype(np.float32).reshape(_HIST_SHAPE)
     hb = np.bincount(idx[bg], minlength=n).astype(np.float32).reshape(_HIST_SHAPE)
-    hf = uniform_filter(hf / hf.sum(), 3, mode="nearest") + 1e-5
-    hb = uniform_filter(hb / hb.sum(), 3, mode="nearest") + 1e-5
+    hf = _box3(hf / hf.sum()) + 1e-5
+    hb = _box3(hb / hb.sum()) + 1e-5
     table = (hf / (hf + hb)).astype(np.float32).ravel()
     post = table[idx]
     sep = float(post[fg].mean() - post[bg].mean())
     return post, sep
+
+
+def _box3(hist: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``uniform_filter(hist, 3, mode="nearest")``: the same 1-D passes, less wrapping."""
+    out = np.empty_like(hist)
+    uniform_filter1d(hist, 3, 0, out, mode="nearest")
+    for axis in range(1, hist.ndim):
+        uniform_filter1d(out, 3, axis, out, mode="nearest")
+    return out
 
 
 def _keep_hand_components(mask8: npt.NDArray[np.uint8],
@@ -497,8 +508,8 @@ class _ChainSamples:
         dense = np.concatenate([seg.transpose(1, 2, 0, 3).reshape(5, 12, 2), pts[:, 3:]],
                                axis=1)  # (5, 13, 2), base to tip
         h, w = dpalm.shape
-        xi = np.clip(np.round(dense[..., 0]).astype(int), 0, w - 1)
-        yi = np.clip(np.round(dense[..., 1]).astype(int), 0, h - 1)
+        xi = np.minimum(np.maximum(np.rint(dense[..., 0]).astype(int), 0), w - 1)
+        yi = np.minimum(np.maximum(np.rint(dense[..., 1]).astype(int), 0), h - 1)
         self.d = dpalm[yi, xi]
         self.d_max = self.d.max(axis=1)
         self.d_argmax = self.d.argmax(axis=1)
