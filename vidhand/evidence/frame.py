@@ -96,19 +96,54 @@ GHOST_WINDOW = 45
 _ANCHOR_FRAMES = 5  # how far back a ghost's "before" picture is taken
 
 
-def _thumb(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64], pad: int = 0,
-           ) -> npt.NDArray[np.float32] | None:
-    """Grey thumbnail of ``box`` (``_THUMB`` + 2*pad pixels a side), zero mean, unit norm."""
-    h, w = image.shape[:2]
+class _Grey:
+    """Grey pixels of regions of one RGB frame, each converted once.
+
+    A region inside one already converted is sliced from it: the conversion is per pixel,
+    so the values are the same. A hand's grown box is converted first (see
+    :meth:`EvidenceExtractor.process`), and its own box, the box padded for the next
+    frame's continuity look and a lost hand's boxes mostly fall inside such a region.
+    """
+
+    def __init__(self, image: npt.NDArray[np.uint8]) -> None:
+        self.image = image
+        self._regions: list[tuple[int, int, int, int, npt.NDArray[np.uint8]]] = []
+
+    def region(self, x0: int, y0: int, x1: int, y1: int) -> npt.NDArray[np.uint8]:
+        for a0, b0, a1, b1, grey in self._regions:
+            if a0 <= x0 and b0 <= y0 and x1 <= a1 and y1 <= b1:
+                return grey[y0 - b0:y1 - b0, x0 - a0:x1 - a0]
+        grey = cv2.cvtColor(self.image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+        self._regions.append((x0, y0, x1, y1, grey))
+        return grey
+
+
+def _thumb_region(shape: tuple[int, ...], box: npt.NDArray[np.float64], pad: int = 0,
+                  ) -> tuple[int, int, int, int]:
+    """Pixels (x0, y0, x1, y1) that :func:`_thumb` reads for ``box`` and ``pad``."""
+    h, w = shape[:2]
     bw, bh = box[2] - box[0], box[3] - box[1]
-    size = _THUMB + 2 * pad
     ex, ey = bw * pad / _THUMB, bh * pad / _THUMB
     x0, y0 = int(max(box[0] - ex, 0)), int(max(box[1] - ey, 0))
     x1, y1 = int(min(box[2] + ex, w)), int(min(box[3] + ey, h))
+    return x0, y0, x1, y1
+
+
+def _grown(box: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``box`` grown by 15 % of its size on every side (what a lost hand is looked for in)."""
+    pad = 0.15 * (box[2:] - box[:2])
+    return np.concatenate([box[:2] - pad, box[2:] + pad])
+
+
+def _thumb(grey: _Grey, box: npt.NDArray[np.float64], pad: int = 0,
+           ) -> npt.NDArray[np.float32] | None:
+    """Grey thumbnail of ``box`` (``_THUMB`` + 2*pad pixels a side), zero mean, unit norm."""
+    size = _THUMB + 2 * pad
+    x0, y0, x1, y1 = _thumb_region(grey.image.shape, box, pad)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    grey = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)  # a view: no copy needed
-    t = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
+    t = cv2.resize(grey.region(x0, y0, x1, y1), (size, size),
+                   interpolation=cv2.INTER_AREA).astype(np.float32)
     t -= t.mean()
     n = float(np.linalg.norm(t))
     return t / n if n > 1e-6 else None
@@ -134,7 +169,7 @@ class EvidenceExtractor:
         self.pixels = pixels
         self.ghost_window = ghost_window
         self._prev_thumb: npt.NDArray[np.float32] | None = None
-        self._prev_image: npt.NDArray[np.uint8] | None = None
+        self._prev_grey: _Grey | None = None
         self._seen: list[_Seen] = []
         self._measure: Any = None
         if pixels:
@@ -150,29 +185,37 @@ class EvidenceExtractor:
     def process(self, frame: Frame, hand_frame: HandFrame) -> HandFrame:
         """Return ``hand_frame`` with per-hand and per-frame features filled in."""
         image = frame.image
+        grey = _Grey(image)
+        for hand in hand_frame.hands:
+            # Convert each hand's grown box first: its other looks mostly fall inside it.
+            box = _grown(hand.bbox_xyxy.astype(np.float64) / frame.scale)
+            x0, y0, x1, y1 = _thumb_region(image.shape, box)
+            if x1 - x0 >= 4 and y1 - y0 >= 4:
+                grey.region(x0, y0, x1, y1)
         hands = []
         for hand in hand_frame.hands:
             feats = dict(hand.features)
             if self._measure is not None:
                 others = [h for h in hand_frame.hands if h is not hand]
                 feats.update(self._measure(image, hand, frame.scale, others))
-            feats["px_continuity"] = self._continuity(image, hand, frame.scale)
+            feats["px_continuity"] = self._continuity(grey, hand, frame.scale)
             hands.append(dataclasses.replace(hand, features=feats))
         features = dict(hand_frame.features)
         features["scene_diff"] = self._scene_diff(image)
-        features["ghosts"] = self._ghosts(frame, hands)
-        self._prev_image = image
+        features["ghosts"] = self._ghosts(frame, grey, hands)
+        self._prev_grey = grey
         return dataclasses.replace(hand_frame, hands=tuple(hands), features=features)
 
-    def _continuity(self, image: npt.NDArray[np.uint8], hand: Hand, scale: float) -> float | None:
+    def _continuity(self, grey: _Grey, hand: Hand, scale: float) -> float | None:
         """How well the hand's box now matches the same place one frame earlier (best NCC
         over small shifts). A real hand changes smoothly; a generator that mirrors or
         swaps it changes its pixels at once, even when the detector's landmarks follow."""
-        if self._prev_image is None or self._prev_image.shape != image.shape:
+        prev = self._prev_grey
+        if prev is None or prev.image.shape != grey.image.shape:
             return None
         box = hand.bbox_xyxy.astype(np.float64) / scale
-        now = _thumb(image, box)
-        before = _thumb(self._prev_image, box, pad=3)
+        now = _thumb(grey, box)
+        before = _thumb(prev, box, pad=3)
         if now is None or before is None:
             return None
         return round(_best_ncc(now, before), 3)
@@ -187,7 +230,7 @@ class EvidenceExtractor:
             return 0.0
         return round(float(np.mean(np.abs(lab - prev))), 4)
 
-    def _ghosts(self, frame: Frame, hands: list[Hand]) -> list[dict[str, Any]]:
+    def _ghosts(self, frame: Frame, grey: _Grey, hands: list[Hand]) -> list[dict[str, Any]]:
         image = frame.image
         f = frame.index
         boxes = [h.bbox_xyxy.astype(np.float64) / frame.scale for h in hands]
@@ -199,15 +242,15 @@ class EvidenceExtractor:
             if any(box_iou(seen.box, b) > 0.1 for b in boxes):
                 continue  # re-detected (or another hand is there): refreshed below
             now = _skin_fraction(image, seen.box, seen.mean, seen.icov)
-            ncc = _best_ncc(seen.thumb, _thumb(image, seen.box, pad=3))
-            look = _thumb(image, seen.box)
+            ncc = _best_ncc(seen.thumb, _thumb(grey, seen.box, pad=3))
+            look = _thumb(grey, seen.box)
             still_ncc = (float(np.sum(look * seen.last_look))
                          if look is not None and seen.last_look is not None else None)
             seen.last_look = look
             anchor_ncc = None
             if seen.history and seen.history[0][0] <= seen.frame_index - _ANCHOR_FRAMES:
                 _, a_box, a_thumb = seen.history[0]
-                anchor_ncc = round(_best_ncc(a_thumb, _thumb(image, a_box, pad=3)), 3)
+                anchor_ncc = round(_best_ncc(a_thumb, _thumb(grey, a_box, pad=3)), 3)
             ghosts.append({"box": [round(float(v) * frame.scale, 1) for v in seen.box],
                            "last_frame": seen.frame_index,
                            "skin_then": round(seen.skin_then, 3), "skin_now": round(now, 3),
@@ -226,9 +269,8 @@ class EvidenceExtractor:
             cov = np.cov(ab, rowvar=False) + np.eye(2) * 4.0
             (a, b), (c, d) = cov  # closed-form 2x2 inverse: np.linalg.inv costs ~0.5 ms here
             icov = np.array([[d, -b], [-c, a]]) / (a * d - b * c)
-            pad = 0.15 * (box[2:] - box[:2])
-            grown = np.concatenate([box[:2] - pad, box[2:] + pad])
-            thumb = _thumb(image, grown)
+            grown = _grown(box)
+            thumb = _thumb(grey, grown)
             if thumb is None:
                 continue
             before = max(previous, key=lambda p: box_iou(p.box, grown), default=None)
