@@ -230,12 +230,14 @@ def _measure(
     mask8 = _keep_hand_components(mask8, fg_samples)
     mask = mask8.astype(bool)
 
-    n_fg = int(fg_samples.sum())
-    cover = float(mask[fg_samples].mean()) if n_fg else 0.0
+    n_fg = np.count_nonzero(fg_samples)
+    # Boolean means as counts (np.mean of a bool array is exactly count / size).
+    cover = np.count_nonzero(mask & fg_samples) / n_fg if n_fg else 0.0
     # Leak: hand pixels at the edge of the gate (away from the wrist/forearm side).
     near_wrist = _disc(lm[0], 0.6 * pl)
     rim = (dist > 1.4 * fw) & gate & ~near_wrist
-    leak = float(mask[rim].mean()) if rim.any() else 0.0
+    n_rim = np.count_nonzero(rim)
+    leak = np.count_nonzero(mask & rim) / n_rim if n_rim else 0.0
     quality = float(min(max(sep / 0.7, 0.0), 1.0) * cover * (1.0 - leak))
 
     blur = _blur_ratio(lum, mask8)
@@ -620,7 +622,8 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
     t, t2 = _SUPPORT_T, _SUPPORT_T2
     p = np.concatenate([pts[:, :1] + t * (pts[:, 1:2] - pts[:, :1]),
                         pts[:, 1:2] + t2 * (pts[:, 2:3] - pts[:, 1:2])], axis=1)
-    return _lookup(p, mask)[0].astype(bool).mean(axis=1)
+    on = _lookup(p, mask)[0]
+    return np.count_nonzero(on, axis=1) / on.shape[1]
 
 
 def _lookup(p: npt.NDArray[np.float32], *imgs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
@@ -650,7 +653,7 @@ def _gaps(mask: npt.NDArray[np.bool_], lum: npt.NDArray[np.uint8], lm: npt.NDArr
     m, lv = _lookup(p, mask, lum)
     m = m.astype(bool)
     lv = lv.astype(np.float32)
-    gaps = 1.0 - m[..., 4:17].mean(axis=2)
+    gaps = 1.0 - np.count_nonzero(m[..., 4:17], axis=2) / 13
     ends = np.minimum(lv[..., :4].max(axis=2), lv[..., 17:].max(axis=2))
     valleys = np.maximum(ends - lv[..., 5:16].min(axis=2), 0.0) / np.maximum(ends, 1.0)
-    return gaps.mean(axis=1), valleys.mean(axis=1)
+    return (gaps[:, 0] + gaps[:, 1]) / 2, (valleys[:, 0] + valleys[:, 1]) / 2
