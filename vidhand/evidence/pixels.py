@@ -105,6 +105,7 @@ _K3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 # YCrCb histogram: 8 Y bins x 32 Cr bins x 32 Cb bins.
 _HIST_SHAPE = (8, 32, 32)
 _HIST_SIZE = 8 * 32 * 32
+_ALL_PX = np.arange(CANON_PX * CANON_PX)
 
 
 def measure_hand(
@@ -393,7 +394,7 @@ def _colour_posterior(ycc: npt.NDArray[np.uint8], fg: npt.NDArray[np.bool_],
     hb = np.bincount(idx[bg], minlength=n).astype(np.float32).reshape(_HIST_SHAPE)
     hf = _box3(hf / hf.sum()) + 1e-5
     hb = _box3(hb / hb.sum()) + 1e-5
-    table = (hf / (hf + hb)).astype(np.float32).ravel()
+    table = (hf / (hf + hb)).astype(np.float32, copy=False).ravel()
     post = table[idx]
     sep = float(post[fg].mean() - post[bg].mean())
     return post, sep
@@ -441,18 +442,19 @@ def _blur_ratio(lum: npt.NDArray[np.uint8], mask8: npt.NDArray[np.uint8]) -> flo
     method, Crete et al. 2007); independent of contrast.
     """
     band = cv2.morphologyEx(mask8, cv2.MORPH_GRADIENT, _K3).astype(bool)
-    if np.count_nonzero(band) < 20:
-        band = np.ones_like(band)
+    where = np.flatnonzero(band)  # the band's pixels in the order a boolean index takes them
+    if len(where) < 20:
+        where = _ALL_PX
     f = lum.astype(np.float32)
-    e0 = _grad_energy(f, band)
-    e1 = _grad_energy(cv2.GaussianBlur(f, (0, 0), 1.5), band)
+    e0 = _grad_energy(f, where)
+    e1 = _grad_energy(cv2.GaussianBlur(f, (0, 0), 1.5), where)
     return float(min(e1 / e0, 1.0)) if e0 > 1e-6 else 1.0
 
 
-def _grad_energy(f: npt.NDArray[np.float32], where: npt.NDArray[np.bool_]) -> float:
-    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
-    gx, gy = gx[where], gy[where]  # only the band's pixels: same values, less work
+def _grad_energy(f: npt.NDArray[np.float32], where: npt.NDArray[np.intp]) -> float:
+    """Mean squared gradient of ``f`` at the flat pixel indices ``where``."""
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3).ravel()[where]
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3).ravel()[where]
     return float((gx * gx + gy * gy).mean())
 
 
