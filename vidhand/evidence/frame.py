@@ -88,7 +88,11 @@ def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
     step = max(1, int(max(crop.shape[:2]) // 32))  # ~32x32 samples are plenty
     ab = _lab(np.ascontiguousarray(crop[::step, ::step]))[:, 1:]
     d = ab - mean
-    m2 = np.einsum("ij,jk,ik->i", d, icov, d)
+    # Squared Mahalanobis distance d^T icov d, summed in the order (and with the rounding)
+    # of np.einsum("ij,jk,ik->i", d, icov, d), at a third of its cost.
+    x, y = d[:, 0], d[:, 1]
+    (a, b), (c, e) = icov
+    m2 = (((x * a) * x + (x * b) * y) + (y * c) * x) + (y * e) * y
     return np.count_nonzero(m2 < 9.2) / len(m2)  # 99% of a 2-D Gaussian
 
 
