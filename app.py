@@ -38,7 +38,8 @@ VERDICT_STYLE = {"pass": ("#1b873f", "PASS", "No hand defect found"),
 MAX_TIMELINE_ROWS = 12
 LEVEL_COLOURS = {"fail": "#e53935", "warn": "#fb8c00", "info": "#90a4ae"}
 METRIC_COLOURS = {"digits in pixels": "#1565c0", "digits from landmarks": "#6d4c41",
-                  "proportion drift": "#8e24aa", "confidence": "#26a69a"}
+                  "proportion drift": "#8e24aa", "finger coverage lost": "#ef6c00",
+                  "confidence": "#26a69a"}
 
 st.markdown("""
 <style>
@@ -370,9 +371,9 @@ def inspector(report: Report, job: dash.Job, hand_frames: list, series: dict) ->
 
     st.markdown("#### Timeline")
     st.caption("One row per tracked hand: digits seen in the pixels (solid) vs. expected "
-               "from the landmarks (dashed), proportion drift and detector confidence "
-               "(right axis); events as coloured bands; the dashed rule is the inspected "
-               "frame.")
+               "from the landmarks (dashed), proportion drift, finger coverage lost and "
+               "detector confidence (right axis); events as coloured bands; the dashed rule "
+               "is the inspected frame.")
     shown = series
     if len(series) > MAX_TIMELINE_ROWS and not st.toggle(
             f"Show all {len(series)} hands", key="all_hands",

@@ -150,7 +150,9 @@ def test_timeline_series_carry_what_the_checks_compare():
     for s in series.values():
         n = len(s.frames)
         assert n == len(s.digits_px) == len(s.digits_lm) == len(s.proportion_drift)
+        assert n == len(s.coverage_lost)
         assert all(d >= 0 for d in s.proportion_drift)
+        assert all(0 <= v <= 1 for v in s.coverage_lost)
     # The skeleton's prediction is there wherever the pixels were judged.
     judged = [(p, q) for s in series.values() for p, q in zip(s.digits_px, s.digits_lm,
                                                               strict=True) if p >= 0]

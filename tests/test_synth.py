@@ -190,13 +190,23 @@ def test_check_finds_a_synthesized_missing_finger(tmp_path: Path) -> None:
     erased from the pixels for 20 of the hand's 36 frames (longer than half its track,
     so the finger's usual coverage must not be a plain median)."""
     from vidhand.pipeline import analyze
+    from vidhand.timeline import hand_series
 
     clip = shared_clip("natural/dyngest_zoom_two_hands_bbox.gif")
     out = tmp_path / "missing.mp4"
     truth = synthesize(clip, "missing_finger", 10, 29, out, seed=3)
-    events = analyze(out).events
+    report = analyze(out, landmarks_out=tmp_path / "missing.landmarks.npz")
+    events = report.events
     assert [e.type for e in events] == ["missing_finger"], [
         (e.type, e.start_frame, e.end_frame) for e in events]
     (ev,) = events
     assert abs(ev.start_frame - 10) <= 3 and abs(ev.end_frame - 29) <= 3, ev
     assert ev.evidence["finger"] == truth.params["finger"]
+    # The dashboard's timeline shows the evidence: the coverage lost is high in most of the
+    # event's frames (a frame may be unjudged) and low on the same hand before and after.
+    s = hand_series(report)[ev.track_id]
+    lost = dict(zip(s.frames, s.coverage_lost, strict=True))
+    inside = [v >= 0.35 for f, v in lost.items() if ev.start_frame <= f <= ev.end_frame]
+    outside = [v for f, v in lost.items() if not 5 <= f <= 34]
+    assert inside and sum(inside) >= 0.75 * len(inside), lost
+    assert outside and max(outside) < 0.35, lost

@@ -477,6 +477,8 @@ def timeline_rows(report: Report, series: dict[int, Any]) -> list[dict[str, Any]
                              "value": s.digits_lm[i], "axis": "digits"})
             rows.append({**base, "metric": "proportion drift",
                          "value": s.proportion_drift[i], "axis": "ratio"})
+            rows.append({**base, "metric": "finger coverage lost",
+                         "value": s.coverage_lost[i], "axis": "ratio"})
             rows.append({**base, "metric": "confidence", "value": s.confidence[i],
                          "axis": "ratio"})
     return rows

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidhand.checks.temporal import TemporalConfig, finger_drift
+from vidhand.checks.temporal import TemporalConfig, finger_coverage, finger_drift
 from vidhand.checks.track_data import ClipContext, TrackBuffer, record_frame
 from vidhand.pipeline import tracked_hand_frames
 from vidhand.report import Report
@@ -34,6 +34,9 @@ class HandSeries:
             (``px_lm_digits``, what the finger checks compare with; -1 where not judged).
         proportion_drift: largest relative deviation of an extended finger's length from
             its own rolling baseline (0 = as usual), as ``proportion_drift`` measures it.
+        coverage_lost: largest drop of a finger's pixel coverage (the share of its chain on
+            the hand mask) below its usual coverage (0 = every finger as usual, and where
+            not judged), as ``missing_finger`` measures it.
         confidence: the detector's handedness score.
         handedness: the per-frame label.
     """
@@ -44,6 +47,7 @@ class HandSeries:
     digits_px: list[int]
     digits_lm: list[int]
     proportion_drift: list[float]
+    coverage_lost: list[float]
     confidence: list[float]
     handedness: list[str]
 
@@ -78,10 +82,12 @@ def hand_series(report: Report, hand_frames: list[HandFrame] | None = None,
         raw, _ = finger_drift(t, ctx, cfg)
         drift = np.nan_to_num(np.nanmax(np.where(np.isnan(raw), -1.0, raw), axis=1)
                               .clip(min=0.0))
+        lost = np.nan_to_num(finger_coverage(t, ctx, cfg)[2], nan=0.0).max(axis=1).clip(min=0.0)
         rows = meta[tid]
         out[tid] = HandSeries(
             track_id=tid, frames=t.frames.tolist(), times_s=[r[0] for r in rows],
             digits_px=[r[1] for r in rows], digits_lm=[r[2] for r in rows],
             proportion_drift=[round(float(d), 4) for d in drift],
+            coverage_lost=[round(float(v), 4) for v in lost],
             confidence=[round(float(s), 4) for s in t.score], handedness=[r[3] for r in rows])
     return out

@@ -814,6 +814,28 @@ def _finger_finding(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np
                    message=msg, evidence=ev)
 
 
+def finger_coverage(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                    ) -> tuple[NDF, NDF, NDF]:
+    """Each finger's pixel coverage, its usual coverage and the coverage it lost.
+
+    Returns three (n, 5) arrays: ``px_finger_support`` (NaN where not measured); the
+    finger's usual coverage, the ``support_usual_q`` quantile over ``baseline_s`` of the
+    frames whose pixels could be measured (restarted at cuts); and ``usual - support`` on
+    the frames the noise model lets be judged (NaN elsewhere).
+    """
+    measured = np.array([bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+    judge = _judgeable(t, ctx, cfg) & measured
+    support = np.array([p.get("px_finger_support", [np.nan] * 5) for p in t.px],
+                       dtype=np.float64).reshape(-1, 5)
+    half = ctx.frames(cfg.baseline_s / 2)
+    usual = np.full((t.n, 5), np.nan)
+    for seg in _segments(t, ctx):
+        for k in range(5):
+            usual[seg, k] = rolling_quantile(np.where(measured[seg], support[seg, k], np.nan),
+                                             t.frames[seg], half, cfg.support_usual_q)
+    return support, usual, np.where(judge[:, None], usual - support, np.nan)
+
+
 def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Finding]:
     """One finger the skeleton places loses the hand pixels under it; the others keep theirs.
 
@@ -830,16 +852,7 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
     if t.n < 3 * cfg.min_event_frames or not any(p for p in t.px):
         return []
     measured = np.array([bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
-    judge = _judgeable(t, ctx, cfg) & measured
-    support = np.array([p.get("px_finger_support", [np.nan] * 5) for p in t.px],
-                       dtype=np.float64).reshape(-1, 5)
-    half = ctx.frames(cfg.baseline_s / 2)
-    usual = np.full((t.n, 5), np.nan)
-    for seg in _segments(t, ctx):
-        for k in range(5):
-            usual[seg, k] = rolling_quantile(np.where(measured[seg], support[seg, k], np.nan),
-                                             t.frames[seg], half, cfg.support_usual_q)
-    drop = np.where(judge[:, None], usual - support, np.nan)
+    support, usual, drop = finger_coverage(t, ctx, cfg)
     digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
     lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
     near = ctx.frames(cfg.baseline_s / 4)
