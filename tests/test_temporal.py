@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from helpers import make_frame, make_hand
 
@@ -302,3 +303,37 @@ def test_overlapping_findings_merge_and_the_specific_finger_event_wins():
     assert sorted((m.type, m.track_id, m.start_frame, m.end_frame) for m in merged) == [
         ("finger_count_change", 2, 12, 18), ("missing_finger", 1, 15, 25),
         ("missing_finger", 1, 40, 45)]
+
+
+def _loop_windows(x, frames, half):
+    lo = np.searchsorted(frames, frames - half, side="left")
+    hi = np.searchsorted(frames, frames + half, side="right")
+    for i in range(len(x)):
+        w = x[lo[i]:hi[i]]
+        yield i, w[~np.isnan(w)]
+
+
+def test_rolling_statistics_equal_the_plain_per_window_loop():
+    # The vectorised windows (frame grid, chunked gathers, numpy's linear quantile done
+    # by hand) must give exactly what np.median / np.quantile give window by window:
+    # gaps between observations, missing values, ties, empty windows, any q.
+    from vidhand.checks.temporal import rolling_median_mad, rolling_quantile
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.integers(1, 300))
+        frames = np.sort(rng.choice(np.arange(4 * n + 10), n, replace=False)) + 7
+        x = rng.random(n).round(int(rng.integers(1, 4)))
+        x[rng.random(n) < 0.3] = np.nan
+        half = int(rng.integers(1, 50))
+        q = float(rng.choice([0.0, 0.1, 0.5, 0.75, 0.9, 1.0, rng.random()]))
+        med, mad, qs = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        for i, w in _loop_windows(x, frames, half):
+            if len(w):
+                med[i] = np.median(w)
+                mad[i] = np.median(np.abs(w - med[i]))
+                qs[i] = np.quantile(w, q)
+        got_med, got_mad = rolling_median_mad(x, frames, half)
+        assert np.array_equal(got_med, med, equal_nan=True)
+        assert np.array_equal(got_mad, mad, equal_nan=True)
+        assert np.array_equal(rolling_quantile(x, frames, half, q), qs, equal_nan=True)

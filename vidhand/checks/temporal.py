@@ -23,9 +23,17 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from vidhand.checks.base import Check, find_runs, severity_of
-from vidhand.checks.track_data import NDF, ClipContext, TrackBuffer, TrackData, record_frame
+from vidhand.checks.track_data import (
+    NDF,
+    NDI,
+    ClipContext,
+    TrackBuffer,
+    TrackData,
+    record_frame,
+)
 from vidhand.hand_model import FINGER_NAMES
 from vidhand.types import Finding, HandFrame, VideoInfo
 
@@ -94,26 +102,40 @@ def _nanmedian(a: Any, axis: int | None = None) -> Any:
         return np.nanmedian(a, axis=axis)
 
 
-def _windows(x: NDF, frames: np.ndarray, half_window: int) -> Iterator[tuple[int, NDF]]:
-    """Yield ``(i, values)``: the non-NaN values of ``x`` within ``half_window`` frames of
-    observation ``i``, for every observation whose window holds any."""
-    lo = np.searchsorted(frames, frames - half_window, side="left")
-    hi = np.searchsorted(frames, frames + half_window, side="right")
-    for i in range(len(x)):
-        w = x[lo[i]:hi[i]]
-        w = w[~np.isnan(w)]
-        if len(w):
-            yield i, w
+#: Observations whose windows are gathered at once (bounds the memory of one gather).
+_WINDOW_CHUNK = 2048
+
+
+def _windows(x: NDF, frames: np.ndarray, half_window: int) -> Iterator[tuple[NDI, NDF]]:
+    """Yield ``(rows, w)``: ``w[j]`` holds ``x`` at every frame within ``half_window``
+    frames of observation ``rows[j]`` (NaN where there is no observation or no value).
+
+    ``x`` is laid on the track's frame grid once; windows are views of it, gathered for
+    ``_WINDOW_CHUNK`` observations at a time.
+    """
+    n = len(x)
+    if n == 0:
+        return
+    f0 = int(frames[0])
+    grid = np.full(int(frames[-1]) - f0 + 1 + 2 * half_window, np.nan)
+    grid[frames - f0 + half_window] = x
+    view = sliding_window_view(grid, 2 * half_window + 1)
+    for start in range(0, n, _WINDOW_CHUNK):
+        rows = np.arange(start, min(n, start + _WINDOW_CHUNK))
+        yield rows, view[frames[rows] - f0]
 
 
 def rolling_median_mad(x: NDF, frames: np.ndarray, half_window: int) -> tuple[NDF, NDF]:
-    """Median and MAD of ``x`` over observations within ``half_window`` frames of each one."""
+    """Median and MAD of ``x`` over observations within ``half_window`` frames of each one
+    (NaN = missing; NaN where the window holds no value)."""
     med = np.full(len(x), np.nan)
     mad = np.full(len(x), np.nan)
-    for i, w in _windows(x, frames, half_window):
-        m = float(np.median(w))
-        med[i] = m
-        mad[i] = float(np.median(np.abs(w - m)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
+        for rows, w in _windows(np.asarray(x, dtype=np.float64), frames, half_window):
+            m = np.nanmedian(w, axis=1)
+            med[rows] = m
+            mad[rows] = np.nanmedian(np.abs(w - m[:, None]), axis=1)
     return med, mad
 
 
@@ -121,8 +143,22 @@ def rolling_quantile(x: NDF, frames: np.ndarray, half_window: int, q: float) -> 
     """Quantile ``q`` (0-1) of ``x`` over observations within ``half_window`` frames of each
     one (NaN = missing; NaN where the window holds no value)."""
     out = np.full(len(x), np.nan)
-    for i, w in _windows(x, frames, half_window):
-        out[i] = float(np.quantile(w, q))
+    for rows, w in _windows(np.asarray(x, dtype=np.float64), frames, half_window):
+        w = np.sort(w, axis=1)  # NaN sorts last
+        k = np.count_nonzero(~np.isnan(w), axis=1)
+        ok = k > 0
+        # numpy's "linear" quantile, step by step as np.quantile computes it, per row.
+        virtual = (k[ok] - 1) * q
+        below = np.floor(virtual)
+        gamma = virtual - below
+        lo_i = np.clip(below.astype(np.int64), 0, k[ok] - 1)
+        hi_i = np.clip(below.astype(np.int64) + 1, 0, k[ok] - 1)
+        r = np.flatnonzero(ok)
+        a, b = w[r, lo_i], w[r, hi_i]
+        diff = b - a
+        value = a + diff * gamma
+        np.subtract(b, diff * (1 - gamma), out=value, where=gamma >= 0.5)
+        out[rows[ok]] = value
     return out
 
 
