@@ -315,9 +315,10 @@ def _loop_windows(x, frames, half):
 
 def test_rolling_statistics_equal_the_plain_per_window_loop():
     # The vectorised windows (frame grid, chunked gathers, numpy's linear quantile done
-    # by hand) must give exactly what np.median / np.quantile give window by window:
+    # by hand, counts per value) must give exactly what np.median / np.quantile /
+    # np.unique give window by window:
     # gaps between observations, missing values, ties, empty windows, any q.
-    from vidhand.checks.temporal import rolling_median_mad, rolling_quantile
+    from vidhand.checks.temporal import rolling_median_mad, rolling_mode, rolling_quantile
 
     rng = np.random.default_rng(3)
     for _ in range(300):
@@ -337,3 +338,20 @@ def test_rolling_statistics_equal_the_plain_per_window_loop():
         assert np.array_equal(got_med, med, equal_nan=True)
         assert np.array_equal(got_mad, mad, equal_nan=True)
         assert np.array_equal(rolling_quantile(x, frames, half, q), qs, equal_nan=True)
+
+    # rolling_mode on small integers (digit residuals), with excluded observations.
+    for _ in range(200):
+        n = int(rng.integers(1, 300))
+        frames = np.sort(rng.choice(np.arange(4 * n + 10), n, replace=False))
+        x = rng.integers(-2, 3, n).astype(float)
+        x[rng.random(n) < 0.2] = np.nan
+        exclude = rng.random(n) < 0.2
+        half = int(rng.integers(1, 50))
+        mode, frac = np.full(n, np.nan), np.zeros(n)
+        for i, w in _loop_windows(np.where(exclude, np.nan, x), frames, half):
+            if len(w):
+                vals, counts = np.unique(w, return_counts=True)
+                mode[i], frac[i] = vals[np.argmax(counts)], counts.max() / len(w)
+        got_mode, got_frac = rolling_mode(x, frames, half, exclude=exclude)
+        assert np.array_equal(got_mode, mode, equal_nan=True)
+        assert np.array_equal(got_frac, frac)

@@ -724,21 +724,25 @@ def rolling_mode(x: NDF, frames: np.ndarray, half_window: int,
     observation, and the fraction of valid observations that hold it.
 
     ``exclude`` (bool per observation) leaves those observations out of every window.
+    Ties go to the smallest value. One pass per distinct value of ``x``: meant for
+    series of few values, such as digit counts.
     """
     n = len(x)
     mode = np.full(n, np.nan)
     frac = np.zeros(n)
-    lo = np.searchsorted(frames, frames - half_window, side="left")
-    hi = np.searchsorted(frames, frames + half_window, side="right")
-    valid = ~np.isnan(x) if exclude is None else ~np.isnan(x) & ~exclude
-    for i in range(n):
-        w = x[lo[i]:hi[i]][valid[lo[i]:hi[i]]]
-        if len(w) == 0:
-            continue
-        vals, counts = np.unique(w, return_counts=True)
-        k = int(np.argmax(counts))
-        mode[i] = vals[k]
-        frac[i] = counts[k] / len(w)
+    x = np.asarray(x, dtype=np.float64)
+    if exclude is not None:
+        x = np.where(exclude, np.nan, x)
+    vals = np.unique(x[~np.isnan(x)])  # sorted, so argmax picks the smallest of a tie
+    if len(vals) == 0:
+        return mode, frac
+    for rows, w in _windows(x, frames, half_window):
+        counts = np.stack([np.count_nonzero(w == v, axis=1) for v in vals], axis=1)
+        total = counts.sum(axis=1)
+        ok = total > 0
+        k = counts.argmax(axis=1)[ok]
+        mode[rows[ok]] = vals[k]
+        frac[rows[ok]] = counts[ok, k] / total[ok]
     return mode, frac
 
 
