@@ -210,3 +210,38 @@ def test_check_finds_a_synthesized_missing_finger(tmp_path: Path) -> None:
     outside = [v for f, v in lost.items() if not 5 <= f <= 34]
     assert inside and sum(inside) >= 0.75 * len(inside), lost
     assert outside and max(outside) < 0.35, lost
+
+
+def test_check_finds_six_fingers_that_last_the_whole_clip(tmp_path: Path) -> None:
+    """A hand drawn with a sixth finger in every frame of a clip is its own baseline, so
+    only the rule "a hand has five digits" can find it. 2.5 s of an open right hand
+    from the two-hand gesture clip, the extra finger on it from the first frame to the last."""
+    from vidhand.pipeline import analyze
+
+    src = shared_clip("natural/two_hand_gesture_sequence_hoodie_dynhamr.mp4")
+    clip = tmp_path / "open_hand.mp4"
+    first, count = 359, 74
+    with av.open(str(src)) as c, av.open(str(clip), "w") as o:
+        s = c.streams.video[0]
+        st = o.add_stream("libx264", rate=s.average_rate)
+        st.width, st.height, st.pix_fmt = s.codec_context.width, s.codec_context.height, "yuv420p"
+        st.options = {"crf": "16"}
+        for i, f in enumerate(c.decode(s)):
+            if i >= first + count:
+                break
+            if i >= first:
+                out = av.VideoFrame.from_ndarray(f.to_ndarray(format="rgb24"), format="rgb24")
+                out.pts = i - first
+                for p in st.encode(out):
+                    o.mux(p)
+        for p in st.encode():
+            o.mux(p)
+    assert not analyze(clip).events  # the clean excerpt raises nothing
+    bad = tmp_path / "six.mp4"
+    truth = synthesize(clip, "extra_finger", 0, count - 1, bad, track_id=2, seed=2)
+    assert len(truth.frames_rendered) == count
+    events = analyze(bad).events
+    assert [(e.type, e.track_id) for e in events] == [("extra_finger", truth.track_id)], [
+        (e.type, e.track_id, e.start_frame, e.end_frame) for e in events]
+    (ev,) = events
+    assert ev.evidence["digits_seen"] >= 6 and ev.end_frame - ev.start_frame >= 10, ev

@@ -204,6 +204,29 @@ def test_noise_raises_nothing(frames):
     assert events == [], [(e.type, e.start_frame, e.message) for e in events]
 
 
+def _px_everywhere(values):
+    return [dataclasses.replace(f, hands=tuple(dataclasses.replace(
+        h, features={**h.features, **values}) for h in f.hands)) for f in px_sequence({})]
+
+
+def test_six_digits_for_the_whole_clip_are_an_extra_finger():
+    # A hand drawn with six fingers from the first frame to the last is its own baseline:
+    # the deviation from it is zero everywhere. A hand has five digits, so six seen
+    # stably where the skeleton has five is an extra finger all the same.
+    events = events_of(_px_everywhere({"px_digits": 6, "px_unmatched_digits": 1}))
+    assert [e.type for e in events] == ["extra_finger"], [(e.type, e.message) for e in events]
+    (ev,) = events
+    assert ev.start_frame <= 3 and ev.end_frame >= N - 4, ev
+    assert ev.evidence["digits_seen"] == 6 and ev.evidence["digits_expected"] == 5
+    # Six digits the pixels cannot judge, or that the skeleton also has (it never does,
+    # but a pixel count the landmarks explain is not a defect), raise nothing.
+    assert events_of(_px_everywhere({"px_digits": 6, "px_judgeable": False})) == []
+    assert events_of(_px_everywhere({"px_digits": 6, "px_lm_digits": 6})) == []
+    # Five digits stably off the skeleton's count for the whole clip is a hand whose
+    # pixels never count right (not judged on digits), as before.
+    assert events_of(_px_everywhere({"px_digits": 5, "px_lm_digits": 4})) == []
+
+
 def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
     # MediaPipe itself sometimes answers with the mirrored hand for a while; the hand's
     # pixels then stay continuous (the box matches the previous frame), so no event.

@@ -756,6 +756,9 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     a frame only counts when this residual is *stable* (the same value in at least
     ``stable_frac`` of the frames around it) and differs from the hand's own stable
     baseline over ``baseline_s``; the debounce then asks for ``min_event_s`` of it.
+    One rule needs no baseline: a hand has five digits, so a stable count of
+    ``extra_min_digits`` or more above the skeleton's is judged even on a hand where it
+    never changes (a hand drawn with six fingers for the whole clip).
     """
     if not any(p for p in t.px):
         return []
@@ -789,7 +792,13 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         # and now stably disagree: a hand whose digits the pixels never count right
         # (cluttered, skin-coloured background) is not judged on digits.
         dev = np.where(stable_now & (base_frac >= cfg.stable_frac) & (base == 0), now, 0.0)
-        dev = np.nan_to_num(dev)
+        # A hand has five digits: six or more, stably, where the skeleton has fewer, is a
+        # defect whatever the hand's baseline, so one that lasts the whole clip (and is
+        # therefore its own baseline) is still found.
+        seen, seen_frac = rolling_mode(np.where(judge[seg], digits[seg], np.nan), fr, short)
+        extra = (stable_now & (now > 0) & (seen >= cfg.extra_min_digits)
+                 & (seen_frac >= cfg.stable_frac))
+        dev = np.nan_to_num(np.where(extra, now, dev))
         cand = np.zeros(t.n, dtype=bool)
         cand[seg] = (np.abs(dev) >= 1) & judge[seg]
         sign = np.zeros(t.n)
