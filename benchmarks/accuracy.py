@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import random
@@ -56,6 +57,7 @@ class Case:
     b: int
     track_id: int
     seed: int
+    tag: str = ""  # names a variant of a placement (its files must not collide)
 
 
 def baseline_events(hand_counts: list[int], min_scores: list[float]) -> list[tuple[int, int]]:
@@ -89,14 +91,16 @@ def detections_of(landmarks: Path) -> tuple[list[int], list[float]]:
 def detection_code_hash() -> str:
     """Hash of the code that produces a landmark file (decoding, tracking, evidence).
 
-    A cached landmark file is reused only while this code is unchanged; the checks
-    always run anew on it, so changing a check never needs MediaPipe again.
+    A cached landmark file is reused only while this code is unchanged; identities and
+    the checks always run anew on it, so changing them never needs MediaPipe again.
     """
     import hashlib
 
     h = hashlib.sha256()
     for sub in ("video", "tracking", "evidence"):
         for f in sorted((REPO / "vidhand" / sub).glob("*.py")):
+            if f.name == "identity.py":
+                continue  # identities are assigned when a landmark file is replayed
             h.update(f.name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:8]
@@ -148,13 +152,21 @@ def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
 
     workp = Path(work)
     name = f"{Path(case.clip).stem}-{case.defect}-{case.start}-{case.seed}"
+    if case.tag:
+        name += f"-{case.tag}"
     clean = workp / "cases" / f"{name}.clean.mp4"
     bad = workp / "cases" / f"{name}.mp4"
     clean.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if not bad.exists():
         excerpt(Path(clips) / case.clip, case.start, case.end, clean)
-        synthesize(clean, case.defect, case.a, case.b, bad, seed=case.seed)
+        b = case.b
+        if case.tag == "whole":  # to the excerpt's last frame (it ends early at a clip's end)
+            from vidhand.video import open_video
+
+            with open_video(clean) as source:
+                b = sum(1 for _ in source) - 1
+        synthesize(clean, case.defect, case.a, b, bad, seed=case.seed)
     report, lm = analyze_cached(bad, workp)
     truth = json.loads(bad.with_suffix(".truth.json").read_text())
     counts, scores = detections_of(lm)
@@ -222,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write all numbers here")
+    parser.add_argument("--list", action="store_true",
+                        help="also list each case's events (hits and outside the truth range)")
     args = parser.parse_args(argv)
     manifest = args.clips / "MANIFEST.tsv"
     if not manifest.exists():
@@ -256,9 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     # 2. synthesized defects
     rng = random.Random(args.seed)
     cases = pick_cases(args.clips, clean, args.places, rng)
+    # The same excerpts with a sixth finger in every frame: a defect that lasts the whole
+    # clip is its own baseline, so it tests the absolute rule (a hand has five digits).
+    whole = [dataclasses.replace(c, a=0, tag="whole")
+             for c in cases if c.defect == "extra_finger"]
     with ProcessPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(run_case, cases, [str(args.clips)] * len(cases),
-                                 [str(args.work)] * len(cases)))
+        outcomes = list(pool.map(run_case, cases + whole,
+                                 [str(args.clips)] * (len(cases) + len(whole)),
+                                 [str(args.work)] * (len(cases) + len(whole))))
+    whole_outcomes = outcomes[len(cases):]
+    outcomes = outcomes[:len(cases)]
 
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     synth_minutes = 0.0
@@ -277,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         bhits = [e for e in o["baseline"] if overlaps(e, a, b)]
         s["base_hit"] += bool(bhits)
         out_fa += len(evs) - len(hits)
+        if args.list:
+            name = Path(o["report"]["video"]["path"]).name
+            print(f"  {name}: {t['defect']} {a}-{b}  hits {hits}  "
+                  f"outside {[e for e in evs if e not in hits]}")
         out_fa_base += len(o["baseline"]) - len(bhits)
         n_frames = o["report"]["video"]["frame_count"]
         span = (b - a + 1 + 2 * TOLERANCE) / o["report"]["video"]["fps"]
@@ -315,6 +340,19 @@ def main(argv: list[str] | None = None) -> int:
           f"{out_fa / max(synth_minutes, 1e-9):9.2f} {out_fa_base / max(synth_minutes, 1e-9):9.2f}")
     print(f"{'frame-level precision on synthesized clips':44s} "
           f"{pct(flagged_true, flagged_frames):>9s} {pct(base_true, base_flagged):>9s}")
+    if whole_outcomes:
+        found = sum(any(e["type"] == "extra_finger" for e in o["report"]["events"])
+                    for o in whole_outcomes)
+        any_ev = sum(bool(o["report"]["events"]) for o in whole_outcomes)
+        base_any = sum(bool(o["baseline"]) for o in whole_outcomes)
+        print(f"{'six fingers in every frame of the excerpt':44s} "
+              f"{found}/{len(whole_outcomes)} found as extra_finger, {any_ev} with any event; "
+              f"baseline: {base_any} with any event")
+        if args.list:
+            for o in whole_outcomes:
+                whole_evs = [(e["type"], e["start_frame"], e["end_frame"])
+                             for e in o["report"]["events"]]
+                print(f"  {Path(o['report']['video']['path']).name}: {whole_evs}")
     print()
     print("per real clip (seconds, vidhand events, baseline events):")
     for rel, secs, ours, base in per_clip:
