@@ -40,27 +40,32 @@ def _decode(path: Path) -> tuple[np.ndarray, Fraction]:
         return frames, Fraction(s.average_rate)
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory):
-    """(path, report, decoded frames, per-frame track-1 hands) of the 40-frame test clip."""
-    src = shared_clip(CLIP)
-    tmp = tmp_path_factory.mktemp("synth")
-    path = tmp / "asl40.mp4"
+def _excerpt(src: Path, first: int, count: int, path: Path) -> None:
+    """Re-encode frames ``first..first+count-1`` of ``src`` into ``path`` (H.264, CRF 16)."""
     with av.open(str(src)) as c, av.open(str(path), "w") as o:
         s = c.streams.video[0]
         st = o.add_stream("libx264", rate=s.average_rate)
         st.width, st.height, st.pix_fmt = s.codec_context.width, s.codec_context.height, "yuv420p"
         st.options = {"crf": "16"}
         for i, f in enumerate(c.decode(s)):
-            if i >= FIRST + COUNT:
+            if i >= first + count:
                 break
-            if i >= FIRST:
+            if i >= first:
                 out = av.VideoFrame.from_ndarray(f.to_ndarray(format="rgb24"), format="rgb24")
-                out.pts = i - FIRST
+                out.pts = i - first
                 for p in st.encode(out):
                     o.mux(p)
         for p in st.encode():
             o.mux(p)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory):
+    """(path, report, decoded frames, per-frame track-1 hands) of the 40-frame test clip."""
+    src = shared_clip(CLIP)
+    tmp = tmp_path_factory.mktemp("synth")
+    path = tmp / "asl40.mp4"
+    _excerpt(src, FIRST, COUNT, path)
     import vidhand
     from vidhand.pipeline import tracked_hand_frames
 
@@ -221,21 +226,7 @@ def test_check_finds_six_fingers_that_last_the_whole_clip(tmp_path: Path) -> Non
     src = shared_clip("natural/two_hand_gesture_sequence_hoodie_dynhamr.mp4")
     clip = tmp_path / "open_hand.mp4"
     first, count = 359, 74
-    with av.open(str(src)) as c, av.open(str(clip), "w") as o:
-        s = c.streams.video[0]
-        st = o.add_stream("libx264", rate=s.average_rate)
-        st.width, st.height, st.pix_fmt = s.codec_context.width, s.codec_context.height, "yuv420p"
-        st.options = {"crf": "16"}
-        for i, f in enumerate(c.decode(s)):
-            if i >= first + count:
-                break
-            if i >= first:
-                out = av.VideoFrame.from_ndarray(f.to_ndarray(format="rgb24"), format="rgb24")
-                out.pts = i - first
-                for p in st.encode(out):
-                    o.mux(p)
-        for p in st.encode():
-            o.mux(p)
+    _excerpt(src, first, count, clip)
     assert not analyze(clip).events  # the clean excerpt raises nothing
     bad = tmp_path / "six.mp4"
     truth = synthesize(clip, "extra_finger", 0, count - 1, bad, track_id=2, seed=2)
