@@ -340,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{out_fa / max(synth_minutes, 1e-9):9.2f} {out_fa_base / max(synth_minutes, 1e-9):9.2f}")
     print(f"{'frame-level precision on synthesized clips':44s} "
           f"{pct(flagged_true, flagged_frames):>9s} {pct(base_true, base_flagged):>9s}")
+    found = 0
     if whole_outcomes:
         found = sum(any(e["type"] == "extra_finger" for e in o["report"]["events"])
                     for o in whole_outcomes)
@@ -372,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      {e['type']} frames {e['start_frame']}-{e['end_frame']}: {e['message']}")
     if args.json:
         args.json.write_text(json.dumps({"stats": stats, "fa_per_min": fa_ours / minutes,
-                                         "baseline_fa_per_min": fa_base / minutes}, indent=2))
+                                         "baseline_fa_per_min": fa_base / minutes,
+                                         "whole_excerpt_extra_finger": {
+                                             "n": len(whole_outcomes), "found": found}},
+                                        indent=2))
     return 0
 
 
