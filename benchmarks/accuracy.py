@@ -54,7 +54,7 @@ class Case:
     start: int  # excerpt range in the clean clip
     end: int
     a: int  # defect range within the excerpt
-    b: int
+    b: int  # -1: to the excerpt's last frame
     track_id: int
     seed: int
     tag: str = ""  # names a variant of a placement (its files must not collide)
@@ -161,7 +161,7 @@ def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
     if not bad.exists():
         excerpt(Path(clips) / case.clip, case.start, case.end, clean)
         b = case.b
-        if case.tag == "whole":  # to the excerpt's last frame (it ends early at a clip's end)
+        if b < 0:  # the excerpt's last frame (an excerpt ends early at its clip's end)
             from vidhand.video import open_video
 
             with open_video(clean) as source:
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = pick_cases(args.clips, clean, args.places, rng)
     # The same excerpts with a sixth finger in every frame: a defect that lasts the whole
     # clip is its own baseline, so it tests the absolute rule (a hand has five digits).
-    whole = [dataclasses.replace(c, a=0, tag="whole")
+    whole = [dataclasses.replace(c, a=0, b=-1, tag="whole")
              for c in cases if c.defect == "extra_finger"]
     with ProcessPoolExecutor(args.jobs) as pool:
         outcomes = list(pool.map(run_case, cases + whole,

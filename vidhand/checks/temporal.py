@@ -792,12 +792,11 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         # and now stably disagree: a hand whose digits the pixels never count right
         # (cluttered, skin-coloured background) is not judged on digits.
         dev = np.where(stable_now & (base_frac >= cfg.stable_frac) & (base == 0), now, 0.0)
-        # A hand has five digits: six or more, stably, where the skeleton has fewer, is a
-        # defect whatever the hand's baseline, so one that lasts the whole clip (and is
-        # therefore its own baseline) is still found.
+        # A hand has five digits: six or more, stably, are a defect whatever the hand's
+        # baseline, so one that lasts the whole clip (and is therefore its own baseline)
+        # is still found. The residual must still be off (the skeleton has fewer).
         seen, seen_frac = rolling_mode(np.where(judge[seg], digits[seg], np.nan), fr, short)
-        extra = (stable_now & (now > 0) & (seen >= cfg.extra_min_digits)
-                 & (seen_frac >= cfg.stable_frac))
+        extra = stable_now & (seen >= cfg.extra_min_digits) & (seen_frac >= cfg.stable_frac)
         dev = np.nan_to_num(np.where(extra, now, dev))
         cand = np.zeros(t.n, dtype=bool)
         cand[seg] = (np.abs(dev) >= 1) & judge[seg]
