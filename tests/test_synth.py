@@ -6,6 +6,7 @@ background), re-encoded into a temporary folder; MediaPipe tracks it once per mo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -15,12 +16,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import shared_clip
+from helpers import make_frame, make_hand
 
 from vidhand.errors import VidhandError
 from vidhand.synth import DEFECTS, EXPECTED_TYPES, RENDERERS, choose_params, synthesize
 from vidhand.synth.cli import synth_command
 from vidhand.synth.core import _choose_track, read_truth, truth_path
-from vidhand.synth.defects import hand_mask
+from vidhand.synth.defects import defect_visible, finger_extension, hand_mask
+from vidhand.types import Hand
 
 CLIP = "natural/asl_fingerspelling_woman_blue_bg.mp4"
 FIRST, COUNT = 40, 40  # frames 40..79 of the source: the hand is tracked in all of them
@@ -140,6 +143,49 @@ def test_no_tracked_hand_is_a_one_line_error() -> None:
         _choose_track([], 3, 9, None, Path("clip.mp4"))
 
 
+def _fist(hand: Hand) -> Hand:
+    """``hand`` with its four long fingers curled into the palm (the thumb stays out)."""
+    lm = hand.landmarks_px.copy()
+    wrist = lm[0]
+    for mcp in (5, 9, 13, 17):
+        back = wrist - lm[mcp]
+        lm[mcp + 1] = lm[mcp] - 0.15 * back  # PIP just past the knuckle
+        lm[mcp + 2] = lm[mcp] + 0.05 * back  # DIP folded back
+        lm[mcp + 3] = lm[mcp] + 0.25 * back  # tip against the palm
+    return dataclasses.replace(hand, landmarks_px=lm)
+
+
+FINGER_SHAPE = ("extra_finger", "missing_finger", "fused_fingers", "stretch")
+
+
+def test_finger_defects_need_extended_fingers_to_show() -> None:
+    open_hand = make_hand()
+    fist = _fist(open_hand)
+    assert min(finger_extension(open_hand.landmarks_px, f) for f in ("index", "ring")) > 0.8
+    assert max(finger_extension(fist.landmarks_px, f) for f in ("index", "pinky")) == 0.0
+    for defect in DEFECTS:
+        assert defect_visible(defect, [open_hand] * 3), defect
+        # A curled finger cannot be fused, stretched, removed or copied visibly; a
+        # whole-hand defect shows on a fist as well.
+        assert defect_visible(defect, [fist] * 3) is (defect not in FINGER_SHAPE), defect
+        params = choose_params(defect, [fist], np.random.default_rng(0))
+        assert params.get("visible", True) is (defect not in FINGER_SHAPE), defect
+
+
+def test_synth_draws_on_the_hand_the_defect_shows_on() -> None:
+    big_fist = _fist(make_hand(center_px=(200, 240), size_px=200)).with_track(1)
+    small_open = make_hand(center_px=(480, 240), size_px=120).with_track(2)
+    frames = [make_frame(i, [big_fist, small_open]) for i in range(10)]
+    # A whole-hand defect goes on the larger hand; fused fingers on the open one.
+    assert _choose_track(frames, 0, 9, None, Path("c.mp4"), "vanish") == 1
+    assert _choose_track(frames, 0, 9, None, Path("c.mp4"), "fused_fingers") == 2
+    # A hand seen fit to draw on in under half as many frames does not win by being open.
+    rare = [make_frame(i, [big_fist] + ([small_open] if i < 4 else [])) for i in range(10)]
+    assert _choose_track(rare, 0, 9, None, Path("c.mp4"), "fused_fingers") == 1
+    # An explicit track is kept even where the defect will not show.
+    assert _choose_track(frames, 0, 9, 1, Path("c.mp4"), "fused_fingers") == 1
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--defect", "vanish", "--frames", "9:3"], "need 0 <= A <= B"),
     (["--defect", "vanish", "--frames", "x"], "expected A:B"),
@@ -163,6 +209,29 @@ def test_cli_writes_video_and_truth(clean, tmp_path: Path) -> None:
     beyond = CliRunner().invoke(synth_command, [str(path), "--defect", "vanish", "--frames",
                                                 "5:400", "--out", str(out)])
     assert beyond.exit_code == 2 and "past the last frame" in beyond.output
+
+
+@pytest.mark.parametrize("visible", [True, False])
+def test_cli_warns_when_the_defect_hardly_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                visible: bool) -> None:
+    import vidhand.synth.core as core
+
+    clip = tmp_path / "c.mp4"
+    clip.write_bytes(b"not read: synthesize is replaced")
+
+    def fake(*_args: object, **_kw: object) -> core.Truth:
+        return core.Truth(source=str(clip), source_sha256="", defect="fused_fingers",
+                          track_id=3, start_frame=2, end_frame=5,
+                          expected_types=("fused_fingers",), frames_rendered=(2, 3, 4, 5),
+                          params={"pair": ["index", "middle"], "visible": visible})
+
+    monkeypatch.setattr(core, "synthesize", fake)
+    result = CliRunner().invoke(synth_command, [str(clip), "--defect", "fused_fingers",
+                                                "--frames", "2:5", "--out",
+                                                str(tmp_path / "o.mp4")])
+    assert result.exit_code == 0, result.output
+    warned = "fingers are curled in 2..5, so the fused fingers will hardly be seen"
+    assert (warned in result.output) is not visible
 
 
 def test_help_has_example() -> None:

@@ -81,3 +81,7 @@ def synth_command(clean_video: Path, defect: str, frames: str, out_path: Path,
     click.echo(f"{out_path}: {defect} on track {truth.track_id}, drawn in "
                f"{len(truth.frames_rendered)}/{end - start + 1} frames of {start}..{end} "
                f"-> {truth_path(out_path)}")
+    if truth.params.get("visible") is False:
+        click.echo(f"warning: {out_path}: the hand's fingers are curled in {start}..{end}, so "
+                   f"the {defect.replace('_', ' ')} will hardly be seen; choose frames where "
+                   f"the hand is open", err=True)

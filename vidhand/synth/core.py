@@ -35,6 +35,7 @@ from vidhand.synth.defects import (
     EXPECTED_TYPES,
     RENDERERS,
     choose_params,
+    defect_visible,
     hand_mask,
 )
 from vidhand.types import Hand, HandFrame
@@ -156,7 +157,7 @@ def synthesize(
     if end_frame >= n_frames:
         raise ValueError(f"{src}: end frame {end_frame} is past the last frame "
                          f"({n_frames - 1}); the clip has {n_frames} frames")
-    tid = _choose_track(hand_frames, start_frame, end_frame, track_id, src)
+    tid = _choose_track(hand_frames, start_frame, end_frame, track_id, src, defect)
     hands = _track_hands(hand_frames, tid, start_frame, end_frame)
     if not hands:
         raise VidhandError(f"{src}: track {tid} is not seen in frames {start_frame}..{end_frame}; "
@@ -219,7 +220,9 @@ def _hand_ok(hand: Hand, wh: tuple[int, int]) -> bool:
 
 
 def _choose_track(hand_frames: Sequence[HandFrame], start: int, end: int,
-                  track_id: int | None, src: Path) -> int:
+                  track_id: int | None, src: Path, defect: str = "") -> int:
+    """``track_id``, or the hand to break: one the defect would show on (its fingers
+    extended), then the one seen large and inside the frame in most frames of the range."""
     seen: dict[int, list[Hand]] = {}
     good: dict[int, int] = {}
     for hf in hand_frames:
@@ -239,7 +242,11 @@ def _choose_track(hand_frames: Sequence[HandFrame], start: int, end: int,
     if not seen:
         raise VidhandError(f"{src}: no hand is tracked in frames {start}..{end}; choose a "
                            f"range where `vidhand check` finds a hand")
-    return max(seen, key=lambda t: (good[t], len(seen[t]),
+    # A hand fit to draw on in at least half as many frames as the fittest one.
+    fit = max(good.values())
+    return max(seen, key=lambda t: (fit > 0 and 2 * good[t] >= fit
+                                    and defect_visible(defect, seen[t]),
+                                    good[t], len(seen[t]),
                                     float(np.mean([h.size_px for h in seen[t]]))))
 
 

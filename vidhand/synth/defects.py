@@ -573,6 +573,46 @@ RENDERERS: dict[str, Callable[[Image, Hand, np.random.Generator, dict[str, Any]]
 DEFECTS: tuple[str, ...] = tuple(RENDERERS)
 
 
+#: What each finger-shape defect needs to show: fingers extended at least this much
+#: (:func:`finger_extension`, mean over the defect's frames). A fused pair of curled
+#: fingers, or a sixth finger copied from a curled one, leaves nothing to see.
+_NEEDS_EXTENDED = {"extra_finger": 0.4, "missing_finger": 0.45, "fused_fingers": 0.4,
+                   "stretch": 0.5}
+
+
+def mean_extension(hands: Sequence[Hand]) -> dict[str, float]:
+    """Each finger's :func:`finger_extension`, averaged over ``hands``."""
+    if not hands:
+        return {f: 0.0 for f in FINGERS}
+    return {f: float(np.mean([finger_extension(h.landmarks_px, f) for h in hands]))
+            for f in FINGERS}
+
+
+def _visible_choices(defect: str, ext: dict[str, float]) -> list[Any]:
+    """The fingers (or finger pairs) on which ``defect`` would show, best first."""
+    need = _NEEDS_EXTENDED.get(defect)
+    if need is None:
+        return []
+    if defect == "extra_finger":
+        return [d for d in ("pinky", "index") if ext[d] > need]
+    if defect == "fused_fingers":
+        scored = sorted(_ADJACENT_PAIRS, key=lambda p: -min(ext[p[0]], ext[p[1]]))
+        return [p for p in scored if min(ext[p[0]], ext[p[1]]) > need]
+    return [f for f in sorted(_LONG_FINGERS, key=lambda f: -ext[f]) if ext[f] > need]
+
+
+def defect_visible(defect: str, hands: Sequence[Hand]) -> bool:
+    """Whether ``defect`` drawn on ``hands`` would show.
+
+    Finger-shape defects need the fingers they change extended (the synthesizer's own
+    choice of finger falls back to a curled one when no finger is); the other defects
+    change the whole hand and always show.
+    """
+    if defect not in _NEEDS_EXTENDED:
+        return True
+    return bool(_visible_choices(defect, mean_extension(hands)))
+
+
 def choose_params(defect: str, hands: Sequence[Hand], rng: np.random.Generator) -> dict[str, Any]:
     """Draw one clip's worth of defect parameters from ``rng``, looking at the hand's poses.
 
@@ -583,33 +623,38 @@ def choose_params(defect: str, hands: Sequence[Hand], rng: np.random.Generator) 
 
     Returns:
         JSON-friendly parameters (``noise`` excepted, an array the truth file omits).
+        Finger-shape defects also record ``visible``: False when no finger was extended
+        enough to show the defect (it was drawn on the most extended one anyway).
     """
     if defect not in RENDERERS:
         raise ValueError(f"unknown defect {defect!r}; valid defects: {', '.join(DEFECTS)}")
-    ext = {f: float(np.mean([finger_extension(h.landmarks_px, f) for h in hands]))
-           for f in FINGERS} if hands else {f: 0.0 for f in FINGERS}
+    ext = mean_extension(hands)
+    shown = _visible_choices(defect, ext)
     if defect == "extra_finger":
         donors = ["pinky", "index"]
-        pref = [d for d in donors if ext[d] > 0.4] or donors
+        pref = shown or donors
         return {"donor": str(rng.choice(pref)) if len(pref) > 1 and rng.random() < 0.35
                 else pref[0],
                 "splay_deg": round(float(rng.uniform(10, 22)), 2),
                 "length_scale": round(float(rng.uniform(0.82, 0.97)), 3),
-                "gap": round(float(rng.uniform(0.85, 1.05)), 3)}
+                "gap": round(float(rng.uniform(0.85, 1.05)), 3),
+                "visible": bool(shown)}
     if defect == "missing_finger":
         cands = sorted(_LONG_FINGERS, key=lambda f: -ext[f])
-        good = [f for f in cands if ext[f] > 0.45] or cands[:1]
+        good = shown or cands[:1]
         return {"finger": str(rng.choice(good)), "keep": round(float(rng.uniform(0.25, 0.4)), 3),
-                "extension": {f: round(v, 3) for f, v in ext.items()}}
+                "extension": {f: round(v, 3) for f, v in ext.items()}, "visible": bool(shown)}
     if defect == "fused_fingers":
         scored = sorted(_ADJACENT_PAIRS, key=lambda p: -min(ext[p[0]], ext[p[1]]))
-        good = [p for p in scored if min(ext[p[0]], ext[p[1]]) > 0.4] or scored[:1]
+        good = shown or scored[:1]
         pair = good[int(rng.integers(len(good)))]
-        return {"pair": list(pair), "extension": {f: round(v, 3) for f, v in ext.items()}}
+        return {"pair": list(pair), "extension": {f: round(v, 3) for f, v in ext.items()},
+                "visible": bool(shown)}
     if defect == "stretch":
         cands = sorted(_LONG_FINGERS, key=lambda f: -ext[f])
-        good = [f for f in cands if ext[f] > 0.5] or cands[:1]
-        return {"finger": str(rng.choice(good)), "factor": round(float(rng.uniform(1.35, 1.6)), 3)}
+        good = shown or cands[:1]
+        return {"finger": str(rng.choice(good)), "factor": round(float(rng.uniform(1.35, 1.6)), 3),
+                "extension": {f: round(v, 3) for f, v in ext.items()}, "visible": bool(shown)}
     if defect == "vanish":
         return {"fade_frames": 2}
     if defect == "melt":
