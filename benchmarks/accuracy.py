@@ -88,22 +88,27 @@ def detections_of(landmarks: Path) -> tuple[list[int], list[float]]:
     return counts, scores
 
 
-def detection_code_hash() -> str:
-    """Hash of the code that produces a landmark file (decoding, tracking, evidence).
-
-    A cached landmark file is reused only while this code is unchanged; identities and
-    the checks always run anew on it, so changing them never needs MediaPipe again.
-    """
+def code_hash(*subpackages: str) -> str:
+    """Hash of the code of ``vidhand.<subpackage>`` modules (identities excepted)."""
     import hashlib
 
     h = hashlib.sha256()
-    for sub in ("video", "tracking", "evidence"):
+    for sub in subpackages:
         for f in sorted((REPO / "vidhand" / sub).glob("*.py")):
             if f.name == "identity.py":
                 continue  # identities are assigned when a landmark file is replayed
             h.update(f.name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:8]
+
+
+def detection_code_hash() -> str:
+    """Hash of the code that produces a landmark file (decoding, tracking, evidence).
+
+    A cached landmark file is reused only while this code is unchanged; identities and
+    the checks always run anew on it, so changing them never needs MediaPipe again.
+    """
+    return code_hash("video", "tracking", "evidence")
 
 
 def analyze_cached(video: Path, work: Path) -> tuple[dict[str, Any], Path]:
@@ -154,8 +159,10 @@ def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
     name = f"{Path(case.clip).stem}-{case.defect}-{case.start}-{case.seed}"
     if case.tag:
         name += f"-{case.tag}"
-    clean = workp / "cases" / f"{name}.clean.mp4"
-    bad = workp / "cases" / f"{name}.mp4"
+    # Synthesized clips are kept per version of the synthesizer (and what it decodes with).
+    cases = workp / f"cases-{code_hash('synth', 'video')}"
+    clean = cases / f"{name}.clean.mp4"
+    bad = cases / f"{name}.mp4"
     clean.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if not bad.exists():
@@ -175,12 +182,21 @@ def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
 
 
 def pick_cases(clips: Path, clean: dict[str, dict[str, Any]], places: int,
-               rng: random.Random) -> list[Case]:
-    """Choose where to put each defect: a stretch where one hand is seen and large enough."""
+               rng: random.Random, seed: int = 0) -> list[Case]:
+    """Choose where to put each defect: a stretch where one hand is seen and large enough.
+
+    A finger-shape defect also needs the fingers it changes extended there (a fused pair
+    of curled fingers shows nothing: :func:`vidhand.synth.defects.defect_visible`). When
+    the first draw does not show it, up to 40 more draws (from their own generator, so
+    the other placements stay where they were) look for one that does; failing that,
+    the first draw is kept and its truth file says ``visible: false``.
+    """
     from vidhand.pipeline import tracked_hand_frames
     from vidhand.report import Report
+    from vidhand.synth.defects import defect_visible
 
     spots: list[tuple[str, int, int, int]] = []  # clip, track, first, last of a good stretch
+    hands: dict[tuple[str, int], dict[int, Any]] = defaultdict(dict)
     for rel, rep in clean.items():
         report = Report.from_dict(rep)
         if not report.landmarks_file or not report.tracks:
@@ -193,6 +209,7 @@ def pick_cases(clips: Path, clean: dict[str, dict[str, Any]], places: int,
                 inside = x0 > 0.03 * w and y0 > 0.03 * hgt and x1 < 0.97 * w and y1 < 0.97 * hgt
                 if h.size_px >= 80 and inside and h.handedness_score >= 0.8:
                     seen[h.track_id].append(hf.frame_index)
+                    hands[rel, h.track_id][hf.frame_index] = h
         for tid, frames in seen.items():
             # Split into stretches without gaps longer than 2 frames.
             start = prev = frames[0]
@@ -202,6 +219,17 @@ def pick_cases(clips: Path, clean: dict[str, dict[str, Any]], places: int,
                         spots.append((rel, tid, start, prev))
                     start = f
                 prev = f
+
+    def draw(r: random.Random, spot: tuple[str, int, int, int]) -> tuple[int, int]:
+        _, _, first, last = spot
+        length = r.randint(12, min(24, last - first - 12))
+        return length, r.randint(first + 6, last - 6 - length)
+
+    def shows(defect: str, spot: tuple[str, int, int, int], a_abs: int, length: int) -> bool:
+        track = hands[spot[0], spot[1]]
+        return defect_visible(defect, [track[f] for f in range(a_abs, a_abs + length)
+                                       if f in track])
+
     cases = []
     for d_i, defect in enumerate(DEFECTS):
         order = spots[:]
@@ -209,15 +237,36 @@ def pick_cases(clips: Path, clean: dict[str, dict[str, Any]], places: int,
         for k in range(places):
             if not order:
                 break
-            rel, tid, first, last = order[k % len(order)]
-            length = rng.randint(12, min(24, last - first - 12))
-            a_abs = rng.randint(first + 6, last - 6 - length)
+            spot = order[k % len(order)]
+            length, a_abs = draw(rng, spot)
+            retry = random.Random(f"{seed}-{defect}-{k}")
+            for _ in range(40):
+                if shows(defect, spot, a_abs, length):
+                    break
+                other = order[retry.randrange(len(order))]
+                o_len, o_a = draw(retry, other)
+                if shows(defect, other, o_a, o_len):
+                    spot, length, a_abs = other, o_len, o_a
+                    break
+            rel, tid = spot[0], spot[1]
             start = max(0, a_abs - 30)
             end = a_abs + length + 30
             cases.append(Case(defect=defect, clip=rel, start=start, end=end, a=a_abs - start,
                               b=a_abs - start + length - 1, track_id=tid,
                               seed=1000 * d_i + k))
     return cases
+
+
+def control_window(a: int, b: int, n_frames: int) -> tuple[int, int] | None:
+    """A window as long as the truth range ``[a, b]`` in the same clip but clear of it
+    (tolerances included): the excerpt's first frames, else its last ones."""
+    length = b - a + 1
+    if length - 1 + 2 * TOLERANCE < a - TOLERANCE:
+        return TOLERANCE, TOLERANCE + length - 1
+    start = b + 2 * TOLERANCE + 1
+    if start + length - 1 + TOLERANCE <= n_frames - 1:
+        return start, start + length - 1
+    return None
 
 
 def overlaps(ev: tuple[int, int], a: int, b: int) -> bool:
@@ -269,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. synthesized defects
     rng = random.Random(args.seed)
-    cases = pick_cases(args.clips, clean, args.places, rng)
+    cases = pick_cases(args.clips, clean, args.places, rng, args.seed)
     # The same excerpts with a sixth finger in every frame: a defect that lasts the whole
     # clip is its own baseline, so it tests the absolute rule (a hand has five digits).
     whole = [dataclasses.replace(c, a=0, b=-1, tag="whole")
@@ -285,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     synth_minutes = 0.0
     flagged_frames = flagged_true = base_flagged = base_true = 0
     out_fa = out_fa_base = 0
+    # Hits on a window of the same length without a defect: what the events would "find"
+    # by chance, which a detector that fires often scores high on.
+    chance = {"n": 0, "ours": 0, "base": 0}
     for o in outcomes:
         t = o["truth"]
         a, b = t["start_frame"], t["end_frame"]
@@ -304,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"outside {[e for e in evs if e not in hits]}")
         out_fa_base += len(o["baseline"]) - len(bhits)
         n_frames = o["report"]["video"]["frame_count"]
+        ctrl = control_window(a, b, n_frames)
+        if ctrl is not None:
+            chance["n"] += 1
+            chance["ours"] += any(overlaps(e[:2], *ctrl) for e in evs)
+            chance["base"] += any(overlaps(e, *ctrl) for e in o["baseline"])
         span = (b - a + 1 + 2 * TOLERANCE) / o["report"]["video"]["fps"]
         synth_minutes += max(o["report"]["video"]["duration_s"] - span, 0.0) / 60.0
         for lo, hi, *_ in evs:
@@ -332,12 +389,18 @@ def main(argv: list[str] | None = None) -> int:
               f"{pct(s['type_ok'], s['hit']):>10s} | {pct(s['base_hit'], s['n']):>15s}")
     print(f"{'all':16s} {int(tot['n']):3d} {pct(tot['hit'], tot['n']):>7s} "
           f"{pct(tot['type_ok'], tot['hit']):>10s} | {pct(tot['base_hit'], tot['n']):>15s}")
+    hidden = [o for o in outcomes if o["truth"]["params"].get("visible") is False]
+    if hidden:
+        print(f"({len(hidden)} finger-shape case(s) drawn on curled fingers, where no "
+              f"placement showed them: {', '.join(o['truth']['defect'] for o in hidden)})")
     print()
     print(f"{'':44s} {'vidhand':>9s} {'baseline':>9s}")
     print(f"{'false alarms / min, unmodified real clips':44s} {fa_ours / minutes:9.2f} "
           f"{fa_base / minutes:9.2f}")
     print(f"{'false alarms / min, outside truth ranges':44s} "
           f"{out_fa / max(synth_minutes, 1e-9):9.2f} {out_fa_base / max(synth_minutes, 1e-9):9.2f}")
+    print(f"{'hits on as long a window without defect':44s} "
+          f"{pct(chance['ours'], chance['n']):>9s} {pct(chance['base'], chance['n']):>9s}")
     print(f"{'frame-level precision on synthesized clips':44s} "
           f"{pct(flagged_true, flagged_frames):>9s} {pct(base_true, base_flagged):>9s}")
     found = 0
@@ -373,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      {e['type']} frames {e['start_frame']}-{e['end_frame']}: {e['message']}")
     if args.json:
         args.json.write_text(json.dumps({"stats": stats, "fa_per_min": fa_ours / minutes,
+                                         "chance_hits": chance,
                                          "baseline_fa_per_min": fa_base / minutes,
                                          "whole_excerpt_extra_finger": {
                                              "n": len(whole_outcomes), "found": found}},
