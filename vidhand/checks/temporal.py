@@ -746,6 +746,20 @@ def rolling_mode(x: NDF, frames: np.ndarray, half_window: int,
     return mode, frac
 
 
+def rolling_share(hit: np.ndarray, valid: np.ndarray, frames: np.ndarray, half_window: int,
+                  ) -> tuple[NDF, NDI]:
+    """Share of the ``valid`` observations within ``half_window`` frames of each one that
+    are a ``hit``, and how many valid observations that window holds."""
+    x = np.where(valid, hit.astype(np.float64), np.nan)
+    share = np.zeros(len(x))
+    count = np.zeros(len(x), dtype=np.int64)
+    for rows, w in _windows(x, frames, half_window):
+        k = np.count_nonzero(~np.isnan(w), axis=1)
+        count[rows] = k
+        share[rows] = np.nansum(w, axis=1) / np.maximum(k, 1)
+    return share, count
+
+
 def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                          ) -> list[Finding]:
     """Digits seen in the pixels against what the landmarks' articulation predicts.
@@ -758,7 +772,9 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     baseline over ``baseline_s``; the debounce then asks for ``min_event_s`` of it.
     One rule needs no baseline: a hand has five digits, so a stable count of
     ``extra_min_digits`` or more above the skeleton's is judged even on a hand where it
-    never changes (a hand drawn with six fingers for the whole clip).
+    never changes (a hand drawn with six fingers for the whole clip); so is such a count
+    seen in most of the judged frames over ``baseline_s``, when it is not steady enough
+    for the stable mode.
     """
     if not any(p for p in t.px):
         return []
@@ -797,7 +813,13 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         # is still found. The residual must still be off (the skeleton has fewer).
         seen, seen_frac = rolling_mode(np.where(judge[seg], digits[seg], np.nan), fr, short)
         extra = stable_now & (seen >= cfg.extra_min_digits) & (seen_frac >= cfg.stable_frac)
-        dev = np.nan_to_num(np.where(extra, now, dev))
+        # The same rule over baseline_s for a count too unsteady for the stable mode (a
+        # small or moving hand flickers between five and six): six or more, above the
+        # skeleton's count, in most of the judged frames around, on at least half of them.
+        six = judge[seg] & (digits[seg] >= cfg.extra_min_digits) & (r > 0)
+        share, n_judged = rolling_share(six, judge[seg], fr, half)
+        most = six & (share > 0.5) & (n_judged >= half)
+        dev = np.nan_to_num(np.where(extra, now, np.where(most, r, dev)))
         cand = np.zeros(t.n, dtype=bool)
         cand[seg] = (np.abs(dev) >= 1) & judge[seg]
         sign = np.zeros(t.n)
