@@ -305,3 +305,27 @@ def test_check_finds_six_fingers_that_last_the_whole_clip(tmp_path: Path) -> Non
         (e.type, e.track_id, e.start_frame, e.end_frame) for e in events]
     (ev,) = events
     assert ev.evidence["digits_seen"] >= 6 and ev.end_frame - ev.start_frame >= 10, ev
+
+
+@pytest.mark.parametrize(("defect", "first", "a", "b", "seed"), [
+    ("vanish", 19, 30, 46, 4002),
+    ("melt", 243, 30, 45, 6000),
+])
+def test_check_finds_a_hand_that_vanishes_or_melts(tmp_path: Path, defect: str, first: int,
+                                                   a: int, b: int, seed: int) -> None:
+    """End to end for the whole-hand defects, on 2.6 s cut from the two-hand gesture clip
+    (the accuracy benchmark's own placements): one event of the defect's types on the
+    broken hand, within 3 frames of where it starts, and nothing outside the defect."""
+    from vidhand.pipeline import analyze
+
+    src = shared_clip("natural/two_hand_gesture_sequence_hoodie_dynhamr.mp4")
+    clip = tmp_path / "clean.mp4"
+    _excerpt(src, first, b + 31, clip)
+    bad = tmp_path / f"{defect}.mp4"
+    truth = synthesize(clip, defect, a, b, bad, seed=seed)
+    events = analyze(bad).events
+    found = [(e.type, e.track_id, e.start_frame, e.end_frame) for e in events]
+    assert len(events) == 1 and events[0].type in truth.expected_types, found
+    (ev,) = events
+    assert ev.track_id == truth.track_id, found
+    assert abs(ev.start_frame - a) <= 3 and a <= ev.end_frame <= b + 3, found
