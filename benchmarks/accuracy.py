@@ -239,15 +239,14 @@ def pick_cases(clips: Path, clean: dict[str, dict[str, Any]], places: int,
                 break
             spot = order[k % len(order)]
             length, a_abs = draw(rng, spot)
-            retry = random.Random(f"{seed}-{defect}-{k}")
-            for _ in range(40):
-                if shows(defect, spot, a_abs, length):
-                    break
-                other = order[retry.randrange(len(order))]
-                o_len, o_a = draw(retry, other)
-                if shows(defect, other, o_a, o_len):
-                    spot, length, a_abs = other, o_len, o_a
-                    break
+            if not shows(defect, spot, a_abs, length):
+                retry = random.Random(f"{seed}-{defect}-{k}")
+                for _ in range(40):
+                    other = order[retry.randrange(len(order))]
+                    o_len, o_a = draw(retry, other)
+                    if shows(defect, other, o_a, o_len):
+                        spot, length, a_abs = other, o_len, o_a
+                        break
             rel, tid = spot[0], spot[1]
             start = max(0, a_abs - 30)
             end = a_abs + length + 30
