@@ -253,6 +253,41 @@ def test_six_digits_in_most_frames_are_an_extra_finger():
     assert events_of(sparse) == []
 
 
+def _moving_blur(speed_at, blur_at):
+    """Every frame judged; the hand moves ``speed_at(i)`` hand sizes per frame, to and fro
+    sideways (turning back before the frame's edges), and its edges have ``px_blur``
+    ``blur_at(i)``."""
+    frames, x, way = [], 320.0, 1
+    for i in range(N):
+        step = speed_at(i) * 140  # the hand is 140 px
+        if not 120 < x + way * step < 520:
+            way = -way
+        x += way * step
+        hand = with_features(make_hand((x, 240), size_px=140, handedness="right",
+                                       score=0.97))
+        hand = dataclasses.replace(hand, features={**hand.features, **GOOD_PX,
+                                                   "px_blur": blur_at(i)})
+        frames.append(dataclasses.replace(make_frame(i, [hand], fps=FPS),
+                                          features={"scene_diff": 0.01, "ghosts": []}))
+    return frames
+
+
+def test_a_moving_hand_that_smears_is_judged_against_its_own_motion_blur():
+    # A hand sweeping at 0.12 hand sizes per frame (too fast for the "stays in place"
+    # tests) whose edges smear far beyond its usual blur at that speed: a melt.
+    inside = lambda i: A <= i <= B  # noqa: E731
+    evs = events_of(_moving_blur(lambda i: 0.12, lambda i: 0.75 if inside(i) else 0.4))
+    assert [e.type for e in evs] == ["low_confidence"], [(e.type, e.message) for e in evs]
+    assert abs(evs[0].start_frame - A) <= 3 and abs(evs[0].end_frame - B) <= 3, evs[0]
+    # Blur that comes with speed is motion blur: the hand moves three times as fast in
+    # A..B and again from frame 70, and blurs as much both times. Against its blur over
+    # all its frames (mostly slow) that would be a smear; against its blur at that speed
+    # it is not.
+    fast = lambda i: inside(i) or i >= 70  # noqa: E731
+    assert events_of(_moving_blur(lambda i: 0.18 if fast(i) else 0.06,
+                                  lambda i: 0.75 if fast(i) else 0.4)) == []
+
+
 def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
     # MediaPipe itself sometimes answers with the mirrored hand for a while; the hand's
     # pixels then stay continuous (the box matches the previous frame), so no event.

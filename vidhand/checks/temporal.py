@@ -403,12 +403,14 @@ def _returns_as(ctx: ClipContext, t: TrackData, last: int) -> int:
 
 def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                           ) -> list[Finding]:
-    """The model stops recognising a hand that stays in place: it is melting.
+    """The model stops recognising a hand, or its pixels smear: it is melting.
 
-    Two signs, each against the hand's own baseline, while the hand is not moving fast
-    (so motion blur and a turning hand do not count): the detector's confidence
-    collapses, or the hand's pixels lose their edges (``px_blur`` rises well above the
-    hand's usual) — a smear, as generators melt hands, that the detector still follows.
+    Two signs, each against the hand's own baseline: the detector's confidence collapses
+    while the hand stays in place (so a turning hand does not count), or the hand's
+    pixels lose their edges (``px_blur`` rises well above the hand's usual) — a smear,
+    as generators melt hands, that the detector still follows. A moving hand's blur is
+    held against its own blur when it moved about as fast, so motion blur does not
+    count; past ``fast_motion`` nothing is judged.
     """
     out = []
     judge = _judgeable(t, ctx, cfg)
@@ -428,7 +430,14 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         b = blur[seg]
         b_med, _ = rolling_median_mad(b, t.frames[seg], half)
         smear = np.nan_to_num(b - b_med) > cfg.melt_blur_rise
-        ok = still & judge[seg]
+        # A moving hand blurs with its speed: its smear is held against its own blur
+        # when it moved about as fast (half to twice the speed) within baseline_s.
+        b_like = blur_at_like_speed(b, speed[seg], t.frames[seg], half)
+        smear_moving = np.nan_to_num(b - b_like) > cfg.melt_blur_rise
+        smear = np.where(still, smear, smear_moving)
+        usual_blur = np.full(t.n, np.nan)
+        usual_blur[seg] = np.where(still, b_med, b_like)
+        ok = (still | np.isfinite(b_like)) & judge[seg]
         # A collapse needs a confident hand before it: not the first frames of a track.
         confident_before = np.zeros(len(seg), dtype=bool)
         run = 0
@@ -443,18 +452,36 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         strength[seg] = np.clip(np.maximum(drop / 0.6, np.nan_to_num(b - b_med) / 0.5), 0, 1)
         out.extend(_runs_to_findings(
             t, ctx, cfg, active, "low_confidence", strength,
-            lambda a, b, ev: (f"hand {t.track_id} stops looking like a hand in frames {a}-{b} "
-                              f"while it stays in place: detector confidence "
+            lambda a, b, ev: (f"hand {t.track_id} stops looking like a hand in frames {a}-{b}: "
+                              f"detector confidence "
                               f"{ev['score_min']:.2f} (usually {ev['score_baseline']:.2f}), "
                               f"edge blur {ev['blur_max']:.2f} "
                               f"(usually {ev['blur_baseline']:.2f})"),
-            lambda idx, seg=seg: {
+            lambda idx, seg=seg, usual_blur=usual_blur: {
                 "score_min": round(float(t.score[idx].min()), 3),
                 "score_baseline": round(float(_nanmedian(t.score[seg])), 3),
                 "blur_max": round(float(np.nan_to_num(np.nanmax(blur[idx]) if np.isfinite(
                     blur[idx]).any() else 0.0)), 3),
-                "blur_baseline": round(float(np.nan_to_num(_nanmedian(blur[seg]))), 3)},
+                "blur_baseline": round(float(np.nan_to_num(_nanmedian(usual_blur[idx]))), 3)},
         ))
+    return out
+
+
+def blur_at_like_speed(blur: NDF, speed: NDF, frames: np.ndarray, half_window: int,
+                       min_frames: int = 5) -> NDF:
+    """Median blur of the observations within ``half_window`` frames that moved at half
+    to twice each one's speed (NaN where fewer than ``min_frames`` did)."""
+    out = np.full(len(blur), np.nan)
+    windows = zip(_windows(np.asarray(blur, dtype=np.float64), frames, half_window),
+                  _windows(np.asarray(speed, dtype=np.float64), frames, half_window),
+                  strict=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for (rows, wb), (_, ws) in windows:
+            s = speed[rows][:, None]
+            like = (ws >= 0.5 * s) & (ws <= 2.0 * s) & np.isfinite(wb)
+            med = np.nanmedian(np.where(like, wb, np.nan), axis=1)
+            out[rows] = np.where(np.count_nonzero(like, axis=1) >= min_frames, med, np.nan)
     return out
 
 
