@@ -253,7 +253,7 @@ def test_six_digits_in_most_frames_are_an_extra_finger():
     assert events_of(sparse) == []
 
 
-def _moving_blur(speed_at, blur_at):
+def _moving_blur(speed_at, blur_at, score_at=lambda i: 0.97):
     """Every frame judged; the hand moves ``speed_at(i)`` hand sizes per frame, to and fro
     sideways (turning back before the frame's edges), and its edges have ``px_blur``
     ``blur_at(i)``."""
@@ -264,7 +264,7 @@ def _moving_blur(speed_at, blur_at):
             way = -way
         x += way * step
         hand = with_features(make_hand((x, 240), size_px=140, handedness="right",
-                                       score=0.97))
+                                       score=score_at(i)))
         hand = dataclasses.replace(hand, features={**hand.features, **GOOD_PX,
                                                    "px_blur": blur_at(i)})
         frames.append(dataclasses.replace(make_frame(i, [hand], fps=FPS),
@@ -286,6 +286,10 @@ def test_a_moving_hand_that_smears_is_judged_against_its_own_motion_blur():
     fast = lambda i: inside(i) or i >= 70  # noqa: E731
     assert events_of(_moving_blur(lambda i: 0.18 if fast(i) else 0.06,
                                   lambda i: 0.75 if fast(i) else 0.4)) == []
+    # The confidence test stays for hands in place: a moving hand turns, and the
+    # detector's confidence drops with it.
+    assert events_of(_moving_blur(lambda i: 0.12, lambda i: 0.4,
+                                  lambda i: 0.3 if inside(i) else 0.97)) == []
 
 
 def test_detector_mirror_with_continuous_pixels_is_not_a_flip():

@@ -428,16 +428,15 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         still = speed[seg] < cfg.lowconf_still
         collapse = (score < cfg.lowconf_score) & (drop > cfg.lowconf_drop)
         b = blur[seg]
-        b_med, _ = rolling_median_mad(b, t.frames[seg], half)
-        smear = np.nan_to_num(b - b_med) > cfg.melt_blur_rise
-        # A moving hand blurs with its speed: its smear is held against its own blur
-        # when it moved about as fast (half to twice the speed) within baseline_s.
-        b_like = blur_at_like_speed(b, speed[seg], t.frames[seg], half)
-        smear_moving = np.nan_to_num(b - b_like) > cfg.melt_blur_rise
-        smear = np.where(still, smear, smear_moving)
+        # The hand's usual blur: over baseline_s while it stays in place; a moving hand
+        # blurs with its speed, so its own blur when it moved about as fast (half to
+        # twice the speed). NaN (no smear) where there is no such reference.
         usual_blur = np.full(t.n, np.nan)
-        usual_blur[seg] = np.where(still, b_med, b_like)
-        ok = (still | np.isfinite(b_like)) & judge[seg]
+        usual_blur[seg] = np.where(still, rolling_median_mad(b, t.frames[seg], half)[0],
+                                   blur_at_like_speed(b, speed[seg], t.frames[seg], half))
+        rise = np.nan_to_num(b - usual_blur[seg])
+        smear = rise > cfg.melt_blur_rise
+        ok = still & judge[seg]
         # A collapse needs a confident hand before it: not the first frames of a track.
         confident_before = np.zeros(len(seg), dtype=bool)
         run = 0
@@ -447,9 +446,9 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                 run if collapse[j] and ok[j] else 0)
         collapse &= _extend_true(confident_before, collapse & ok)
         active = np.zeros(t.n, dtype=bool)
-        active[seg] = (collapse | smear) & ok
+        active[seg] = (collapse & ok) | (smear & judge[seg])
         strength = np.zeros(t.n)
-        strength[seg] = np.clip(np.maximum(drop / 0.6, np.nan_to_num(b - b_med) / 0.5), 0, 1)
+        strength[seg] = np.clip(np.maximum(drop / 0.6, rise / 0.5), 0, 1)
         out.extend(_runs_to_findings(
             t, ctx, cfg, active, "low_confidence", strength,
             lambda a, b, ev: (f"hand {t.track_id} stops looking like a hand in frames {a}-{b}: "
