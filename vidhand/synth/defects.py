@@ -588,17 +588,24 @@ def mean_extension(hands: Sequence[Hand]) -> dict[str, float]:
             for f in FINGERS}
 
 
+def _candidates(defect: str, ext: dict[str, float]) -> list[tuple[Any, float]]:
+    """What a finger-shape defect can be drawn on, in order of preference, each with how
+    extended it is: the donor fingers of an extra one (pinky first), else the fingers
+    (pairs, by their less extended finger) from the most extended down."""
+    if defect == "extra_finger":
+        return [(d, ext[d]) for d in ("pinky", "index")]
+    if defect == "fused_fingers":
+        return sorted(((p, min(ext[p[0]], ext[p[1]])) for p in _ADJACENT_PAIRS),
+                      key=lambda c: -c[1])
+    return sorted(((f, ext[f]) for f in _LONG_FINGERS), key=lambda c: -c[1])
+
+
 def _visible_choices(defect: str, ext: dict[str, float]) -> list[Any]:
     """The fingers (or finger pairs) on which ``defect`` would show, best first."""
     need = _NEEDS_EXTENDED.get(defect)
     if need is None:
         return []
-    if defect == "extra_finger":
-        return [d for d in ("pinky", "index") if ext[d] > need]
-    if defect == "fused_fingers":
-        scored = sorted(_ADJACENT_PAIRS, key=lambda p: -min(ext[p[0]], ext[p[1]]))
-        return [p for p in scored if min(ext[p[0]], ext[p[1]]) > need]
-    return [f for f in sorted(_LONG_FINGERS, key=lambda f: -ext[f]) if ext[f] > need]
+    return [c for c, e in _candidates(defect, ext) if e > need]
 
 
 def defect_visible(defect: str, hands: Sequence[Hand]) -> bool:
@@ -630,31 +637,24 @@ def choose_params(defect: str, hands: Sequence[Hand], rng: np.random.Generator) 
         raise ValueError(f"unknown defect {defect!r}; valid defects: {', '.join(DEFECTS)}")
     ext = mean_extension(hands)
     shown = _visible_choices(defect, ext)
+    cands = [c for c, _ in _candidates(defect, ext)] if defect in _NEEDS_EXTENDED else []
+    # Nothing extended enough: drawn on the first candidate anyway (either donor of an extra).
+    pick = shown or (cands if defect == "extra_finger" else cands[:1])
+    shape = {"extension": {f: round(v, 3) for f, v in ext.items()}, "visible": bool(shown)}
     if defect == "extra_finger":
-        donors = ["pinky", "index"]
-        pref = shown or donors
-        return {"donor": str(rng.choice(pref)) if len(pref) > 1 and rng.random() < 0.35
-                else pref[0],
+        return {"donor": str(rng.choice(pick)) if len(pick) > 1 and rng.random() < 0.35
+                else pick[0],
                 "splay_deg": round(float(rng.uniform(10, 22)), 2),
                 "length_scale": round(float(rng.uniform(0.82, 0.97)), 3),
-                "gap": round(float(rng.uniform(0.85, 1.05)), 3),
-                "visible": bool(shown)}
+                "gap": round(float(rng.uniform(0.85, 1.05)), 3), **shape}
     if defect == "missing_finger":
-        cands = sorted(_LONG_FINGERS, key=lambda f: -ext[f])
-        good = shown or cands[:1]
-        return {"finger": str(rng.choice(good)), "keep": round(float(rng.uniform(0.25, 0.4)), 3),
-                "extension": {f: round(v, 3) for f, v in ext.items()}, "visible": bool(shown)}
+        return {"finger": str(rng.choice(pick)),
+                "keep": round(float(rng.uniform(0.25, 0.4)), 3), **shape}
     if defect == "fused_fingers":
-        scored = sorted(_ADJACENT_PAIRS, key=lambda p: -min(ext[p[0]], ext[p[1]]))
-        good = shown or scored[:1]
-        pair = good[int(rng.integers(len(good)))]
-        return {"pair": list(pair), "extension": {f: round(v, 3) for f, v in ext.items()},
-                "visible": bool(shown)}
+        return {"pair": list(pick[int(rng.integers(len(pick)))]), **shape}
     if defect == "stretch":
-        cands = sorted(_LONG_FINGERS, key=lambda f: -ext[f])
-        good = shown or cands[:1]
-        return {"finger": str(rng.choice(good)), "factor": round(float(rng.uniform(1.35, 1.6)), 3),
-                "extension": {f: round(v, 3) for f, v in ext.items()}, "visible": bool(shown)}
+        return {"finger": str(rng.choice(pick)),
+                "factor": round(float(rng.uniform(1.35, 1.6)), 3), **shape}
     if defect == "vanish":
         return {"fade_frames": 2}
     if defect == "melt":
