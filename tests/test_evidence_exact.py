@@ -11,7 +11,14 @@ import cv2
 import numpy as np
 from scipy.ndimage import uniform_filter
 
-from vidhand.evidence.frame import _Grey, _skin_fraction, _thumb, _thumb_region
+from vidhand.evidence.frame import (
+    _box_chroma,
+    _Grey,
+    _mahalanobis2,
+    _skin_fraction,
+    _thumb,
+    _thumb_region,
+)
 from vidhand.evidence.pixels import _GRID_X, _GRID_Y, CANON_PX, _box3, _disc
 
 
@@ -34,36 +41,27 @@ def test_disc_matches_the_full_grid() -> None:
         assert np.array_equal(_disc(c, r), full)
 
 
-def _skin_fraction_einsum(image, box, mean, icov) -> float:
-    """The original form of ``_skin_fraction``."""
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = box
-    x0, y0 = max(int(x0), 0), max(int(y0), 0)
-    x1, y1 = min(int(np.ceil(x1)), w), min(int(np.ceil(y1)), h)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return 0.0
-    crop = image[y0:y1, x0:x1]
-    step = max(1, int(max(crop.shape[:2]) // 32))
-    px = np.ascontiguousarray(crop[::step, ::step]).reshape(-1, 1, 3)
-    ab = cv2.cvtColor(px, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64)[:, 1:]
-    d = ab - mean
-    m2 = np.einsum("ij,jk,ik->i", d, icov, d)
-    return float(np.mean(m2 < 9.2))
-
-
-def test_skin_fraction_matches_einsum_form() -> None:
+def test_mahalanobis_matches_einsum_bit_for_bit() -> None:
     rng = np.random.default_rng(2)
     for _ in range(300):
-        image = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
-        seed = cv2.cvtColor(rng.integers(0, 256, (40, 1, 3), dtype=np.uint8),
-                            cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64)[:, 1:]
-        mean = seed.mean(axis=0)
+        seed = rng.normal(0, rng.uniform(1, 30), (40, 2))
         (a, b), (c, d) = np.cov(seed, rowvar=False) + np.eye(2) * 4.0
         icov = np.array([[d, -b], [-c, a]]) / (a * d - b * c)
-        x0, y0 = rng.random(2) * 80
-        box = np.array([x0, y0, x0 + 5 + rng.random() * 80, y0 + 5 + rng.random() * 80])
-        assert _skin_fraction(image, box, mean, icov) == _skin_fraction_einsum(
-            image, box, mean, icov)
+        rows = rng.normal(0, rng.uniform(1, 60), (500, 2))
+        assert np.array_equal(_mahalanobis2(rows, icov),
+                              np.einsum("ij,jk,ik->i", rows, icov, rows))
+
+
+def test_skin_fraction_counts_samples_in_the_99_percent_ellipse() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    box = np.array([10.3, 5.0, 100.7, 80.2])
+    ab = _box_chroma(image, box)
+    assert ab is not None and len(ab) > 100
+    mean, icov = ab.mean(axis=0), np.linalg.inv(np.cov(ab, rowvar=False))
+    m2 = np.einsum("ij,jk,ik->i", ab - mean, icov, ab - mean)
+    assert _skin_fraction(image, box, mean, icov) == np.mean(m2 < 9.2)
+    assert _skin_fraction(image, np.array([50.0, 50.0, 51.0, 80.0]), mean, icov) == 0.0
 
 
 def test_grey_regions_are_sliced_exactly() -> None:

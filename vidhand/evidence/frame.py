@@ -76,24 +76,38 @@ def _lab(pixels_rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
         np.float64)
 
 
-def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
-                   mean: npt.NDArray[np.float64], icov: npt.NDArray[np.float64]) -> float:
+def _box_chroma(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
+                ) -> npt.NDArray[np.float64] | None:
+    """Lab (a, b) of about 32x32 pixels sampled over ``box`` (None: box under 2 px)."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = box
     x0, y0 = max(int(x0), 0), max(int(y0), 0)
     x1, y1 = min(int(np.ceil(x1)), w), min(int(np.ceil(y1)), h)
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return 0.0
+        return None
     crop = image[y0:y1, x0:x1]
     step = max(1, int(max(crop.shape[:2]) // 32))  # ~32x32 samples are plenty
-    ab = _lab(np.ascontiguousarray(crop[::step, ::step]))[:, 1:]
-    d = ab - mean
-    # Squared Mahalanobis distance d^T icov d, summed in the order (and with the rounding)
-    # of np.einsum("ij,jk,ik->i", d, icov, d), at a third of its cost.
+    return _lab(np.ascontiguousarray(crop[::step, ::step]))[:, 1:]
+
+
+def _skin_fraction(image: npt.NDArray[np.uint8], box: npt.NDArray[np.float64],
+                   mean: npt.NDArray[np.float64], icov: npt.NDArray[np.float64]) -> float:
+    """Share of ``box`` within the 99 % ellipse of the hand's skin chroma model."""
+    ab = _box_chroma(image, box)
+    if ab is None:
+        return 0.0
+    m2 = _mahalanobis2(ab - mean, icov)
+    return np.count_nonzero(m2 < 9.2) / len(m2)  # 99% of a 2-D Gaussian
+
+
+def _mahalanobis2(d: npt.NDArray[np.float64], icov: npt.NDArray[np.float64],
+                  ) -> npt.NDArray[np.float64]:
+    """Squared Mahalanobis distance ``d^T icov d`` per row of ``d`` (n, 2), summed in the
+    order (and with the rounding) of ``np.einsum("ij,jk,ik->i", d, icov, d)``, at a third
+    of its cost."""
     x, y = d[:, 0], d[:, 1]
     (a, b), (c, e) = icov
-    m2 = (((x * a) * x + (x * b) * y) + (y * c) * x) + (y * e) * y
-    return np.count_nonzero(m2 < 9.2) / len(m2)  # 99% of a 2-D Gaussian
+    return (((x * a) * x + (x * b) * y) + (y * c) * x) + (y * e) * y
 
 
 _THUMB = 32
