@@ -71,11 +71,16 @@ def events_of(frames, **opts):
     return events
 
 
-def vanish_ghost(i, feats, skin_now=0.02):
+def vanish_ghost(i, feats, skin_now=0.02, around=None):
+    """The lost hand's box keeps ``skin_now`` of its skin; ``around`` = (around_then,
+    around_now, box_share), its neighbourhood's skin when seen and now."""
     if A <= i <= B:
         box = base_hand(A - 1).bbox_xyxy
-        feats = {**feats, "ghosts": [{"box": [float(v) for v in box], "last_frame": A - 1,
-                                      "skin_then": 0.6, "skin_now": skin_now}]}
+        ghost = {"box": [float(v) for v in box], "last_frame": A - 1,
+                 "skin_then": 0.6, "skin_now": skin_now}
+        if around is not None:
+            ghost.update(zip(("around_then", "around_now", "box_share"), around, strict=True))
+        feats = {**feats, "ghosts": [ghost]}
     return feats
 
 
@@ -329,6 +334,27 @@ def test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_edge_on():
     assert events_of(continuity(flipped, {A})) == []        # no jump where it flips back
     assert events_of(continuity(flipped, {B + 1})) == []    # no jump where it flips
     assert events_of(continuity(flipped, set())) == []
+
+
+def test_vanish_or_moved_on_by_the_skin_around_its_box():
+    """A hand that leaves its box faster than the detector follows takes its skin into
+    the neighbourhood (the box grown by its size, a ninth of which is the box): not a
+    vanish. The same box emptied while the neighbourhood loses that skin too is one."""
+    lost = (0.6 - 0.02) / 9  # the box's lost skin, as a share of the neighbourhood
+    moved_on = (0.2, 0.2 - lost + 0.8 * lost, 1 / 9)  # 80 % of it found next door
+    gone = (0.2, 0.2 - lost + 0.1 * lost, 1 / 9)  # 10 %: the hand is gone
+
+    def run(around):
+        return events_of(sequence(edit=lambda i, h: [], frame_edit=lambda i, f: vanish_ghost(
+            i, f, around=around)))
+
+    assert run(moved_on) == []
+    (ev,) = run(gone)
+    assert ev.type == "hand_vanish" and abs(ev.start_frame - A) <= 3
+    assert ev.evidence["skin_moved_near"] == pytest.approx(0.1, abs=0.01)
+    # No frame of the place went still, so no picture match is claimed.
+    assert ev.evidence["picture_match"] is None
+    assert "keeps changing" in ev.message and "picture at" not in ev.message
 
 
 def test_scene_cut_suppresses_vanish():

@@ -59,6 +59,7 @@ class TemporalConfig:
     vanish_skin_drop: float = 0.5  # skin_now / skin_then below this: the hand is gone
     vanish_ncc: float = 0.65  # or its last picture no longer matches its place
     vanish_calm: float = 0.04  # palm speed (hand sizes/frame) under which a fade is judged
+    vanish_moved_on: float = 0.5  # share of the lost skin found around the box: moved on
     # low_confidence
     lowconf_score: float = 0.6
     lowconf_drop: float = 0.3
@@ -325,42 +326,61 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
         gone = _ghost_gone(ctx, last, box, min(end, last + 3), use_before=calm)
         if gone is None:
             continue  # no pixel proof: a gap alone is a detector miss
-        ratio, skin_then, skin_now, ncc = gone
+        ratio = gone.ratio
+        ncc = 1.0 if gone.ncc is None else gone.ncc
         if ratio > cfg.vanish_skin_drop and ncc > cfg.vanish_ncc:
             continue  # the hand's colour and picture are still there: a detector miss
+        if gone.moved is not None and gone.moved >= cfg.vanish_moved_on:
+            continue  # its skin went next door: it moved on faster than the detector
         returns = back if back >= 0 else _returns_as(ctx, t, last)
         gap_s = ((returns if returns >= 0 else ctx.last_frame + 1) - last - 1) / ctx.fps
         strength = min(1.0, max(1.0 - ratio, 1.0 - max(ncc, 0.0)) * 1.2)
         ev = {"last_seen_frame": last, "returned_frame": returns if returns >= 0 else None,
-              "gap_s": round(gap_s, 3), "skin_then": skin_then, "skin_now": skin_now,
-              "picture_match": round(ncc, 3),
+              "gap_s": round(gap_s, 3), "skin_then": gone.skin_then,
+              "skin_now": gone.skin_now,
+              "picture_match": None if gone.ncc is None else round(gone.ncc, 3),
+              "skin_moved_near": gone.moved,
               "score_before": round(float(np.median(t.score[recent])), 3),
               "hand_px": round(float(t.size[i]), 1)}
         where = (f"returns at frame {returns} after {gap_s:.2f}s" if returns >= 0
                  else "never returns")
+        picture = ("its place keeps changing" if gone.ncc is None
+                   else f"matches its last picture at {max(gone.ncc, 0.0):.2f}")
         out.append(Finding(
             type="hand_vanish", track_id=t.track_id, start_frame=last + 1,
             end_frame=max(last + 1, (returns - 1) if returns >= 0 else ctx.last_frame),
             severity=severity_of(strength, max(gap_s, 0.0)),
             message=(f"hand {t.track_id} vanishes mid-shot after frame {last} (its place "
-                     f"keeps {min(ratio, 1.0):.0%} of its skin and matches its last picture "
-                     f"at {max(ncc, 0.0):.2f}) and {where}"),
+                     f"keeps {min(ratio, 1.0):.0%} of its skin and {picture}) and {where}"),
             evidence=ev))
     return out
 
 
+@dataclass(frozen=True)
+class _Gone:
+    """What the pixels say about a lost hand's place (see :func:`_ghost_gone`)."""
+
+    ratio: float  # largest skin_now / skin_then in its box
+    skin_then: float
+    skin_now: float
+    ncc: float | None  # best match with its last picture (None: the place kept moving)
+    moved: float | None  # largest share of the lost skin found around the box
+
+
 def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int, use_before: bool,
-                ) -> tuple[float, float, float, float] | None:
+                ) -> _Gone | None:
     """How much of the hand is still at ``box`` in frames last+1..until.
 
-    Returns the largest skin ratio (now/then), the median skin fractions then and now,
-    and the largest match of the box with its last picture (NCC; with ``use_before``,
-    also with its picture five frames before the loss, for hands that fade out);
-    ``None`` without ghost measurements (no pixel evidence recorded).
+    The largest skin ratio (now/then), the median skin fractions then and now, the
+    largest match of the box with its last picture (NCC; with ``use_before``, also with
+    its picture five frames before the loss, for hands that fade out), and the largest
+    share of the skin the box lost that is found in its neighbourhood (a hand that moved
+    on faster than the detector followed); ``None`` without ghost measurements (no pixel
+    evidence recorded).
     """
     from vidhand.tracking.identity import box_iou
 
-    ratios, then, now, ncc, still = [], [], [], [], []
+    ratios, then, now, ncc, still, moved = [], [], [], [], [], []
     for f in range(last + 1, until + 1):
         for g in ctx.ghosts.get(f, ()):
             if g["last_frame"] == last or box_iou(np.asarray(g["box"]), box) > 0.5:
@@ -368,6 +388,10 @@ def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int, use_before: b
                     ratios.append(g["skin_now"] / g["skin_then"])
                     then.append(g["skin_then"])
                     now.append(g["skin_now"])
+                    lost = (g["skin_then"] - g["skin_now"]) * g.get("box_share", np.nan)
+                    if lost > 0.01:  # of the neighbourhood's area
+                        gain = g["around_now"] - g["around_then"] + lost  # around the box
+                        moved.append(gain / lost)
                 before = g.get("ncc_before") if use_before else None
                 ncc.append(min(float(g.get("ncc", 1.0)),
                                float(before) if before is not None else 1.0))
@@ -378,10 +402,11 @@ def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int, use_before: b
         return None
     # The picture test only counts where the place has gone still: a hand that was
     # replaced by background, not one that is moving on undetected.
-    match = float(np.max(ncc)) if still and min(still) >= 0.9 else 1.0
-    return (float(np.max(ratios)) if ratios else 1.0,
-            round(float(np.median(then)), 3) if then else 0.0,
-            round(float(np.median(now)), 3) if now else 0.0, match)
+    match = float(np.max(ncc)) if still and min(still) >= 0.9 else None
+    return _Gone(float(np.max(ratios)) if ratios else 1.0,
+                 round(float(np.median(then)), 3) if then else 0.0,
+                 round(float(np.median(now)), 3) if now else 0.0, match,
+                 round(float(np.max(moved)), 3) if moved else None)
 
 
 def _returns_as(ctx: ClipContext, t: TrackData, last: int) -> int:

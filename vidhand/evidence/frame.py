@@ -19,9 +19,13 @@ Per frame (``HandFrame.features``):
   thumbnails, best over small shifts), ``ncc_before``, the same against the hand as
   it looked five frames before it was lost (a hand that fades out over a few frames
   is already half gone at its last sighting); and ``still``, how well the box now matches
-  the same box one frame earlier. A hand the detector merely missed is still there in
-  the pixels (skin and picture match); a hand that vanished leaves a still background
-  that no longer looks like it.
+  the same box one frame earlier; ``around_then``/``around_now``, the fraction of the
+  hand's skin chroma in its neighbourhood (the box grown by its own size on every side,
+  box included) when it was seen and now, and ``box_share``, the box's share of that
+  neighbourhood's area (inside the frame). A hand the detector merely missed is still
+  there in the pixels (skin and picture match); one that moved on faster than the
+  detector followed took its skin into the neighbourhood; a hand that vanished leaves a
+  still background that no longer looks like it.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class _Seen:
     icov: npt.NDArray[np.float64]
     skin_then: float
     thumb: npt.NDArray[np.float32]  # zero-mean unit-norm grey thumbnail of the box
+    around_then: float  # skin fraction of the box's neighbourhood (see _around)
     last_look: npt.NDArray[np.float32] | None = None  # the box's thumbnail one frame ago
     # Earlier sightings of the same hand, oldest first: (frame, box, thumbnail). A hand
     # that fades out over a few frames is compared with how it looked before the fade.
@@ -153,6 +158,19 @@ def _grown(box: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """``box`` grown by 15 % of its size on every side (what a lost hand is looked for in)."""
     pad = 0.15 * (box[2:] - box[:2])
     return np.concatenate([box[:2] - pad, box[2:] + pad])
+
+
+def _around(box: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``box`` grown by its own size on every side: where a hand that moved on goes."""
+    size = box[2:] - box[:2]
+    return np.concatenate([box[:2] - size, box[2:] + size])
+
+
+def _area(shape: tuple[int, ...], box: npt.NDArray[np.float64]) -> float:
+    """Area of ``box`` inside an image of ``shape``."""
+    h, w = shape[:2]
+    return (max(0.0, min(box[2], w) - max(box[0], 0.0))
+            * max(0.0, min(box[3], h) - max(box[1], 0.0)))
 
 
 def _thumb(grey: _Grey, box: npt.NDArray[np.float64], pad: int = 0,
@@ -262,6 +280,9 @@ class EvidenceExtractor:
             if any(box_iou(seen.box, b) > 0.1 for b in boxes):
                 continue  # re-detected (or another hand is there): refreshed below
             now = _skin_fraction(image, seen.box, seen.mean, seen.icov)
+            near = _around(seen.box)
+            around = _skin_fraction(image, near, seen.mean, seen.icov)
+            share = _area(image.shape, seen.box) / max(_area(image.shape, near), 1.0)
             ncc = _best_ncc(seen.thumb, _thumb(grey, seen.box, pad=3))
             look = _thumb(grey, seen.box)
             still_ncc = (float(np.sum(look * seen.last_look))
@@ -274,6 +295,8 @@ class EvidenceExtractor:
             ghosts.append({"box": [round(float(v) * frame.scale, 1) for v in seen.box],
                            "last_frame": seen.frame_index,
                            "skin_then": round(seen.skin_then, 3), "skin_now": round(now, 3),
+                           "around_then": round(seen.around_then, 3),
+                           "around_now": round(around, 3), "box_share": round(share, 3),
                            "ncc": round(ncc, 3), "ncc_before": anchor_ncc,
                            "still": None if still_ncc is None else round(still_ncc, 3)})
             still.append(seen)
@@ -298,6 +321,7 @@ class EvidenceExtractor:
                        and box_iou(before.box, grown) >= 0.3 else ())
             history = (*history, (f, grown, thumb))[-(_ANCHOR_FRAMES + 1):]
             seen = _Seen(f, grown, mean, icov, _skin_fraction(image, grown, mean, icov), thumb,
+                         _skin_fraction(image, _around(grown), mean, icov),
                          last_look=thumb, history=history)
             still = [s for s in still if box_iou(s.box, grown) < 0.3]
             still.append(seen)
