@@ -286,6 +286,28 @@ def test_event_crops_before_during_after(rendered: Rendered) -> None:
     assert all(c.shape == rendered.source[FRAMELESS].shape for c in whole.values())
 
 
+def test_event_crops_show_the_hand_where_it_was_detected(rendered: Rendered) -> None:
+    """Where the detector missed the hand at the context frame, before/after move to the
+    detection nearest to it (between it and the event), not to an empty place."""
+    report, hand_frames = rendered.report, rendered.hand_frames
+    ev = report.events[0]  # missing_finger, track 1, frames 10-14
+    plan = plan_event_crops(report, ev, hand_frames)
+    before, after = plan.frames["before"], plan.frames["after"]
+    assert before + 1 < ev.start_frame and after - 1 > ev.end_frame
+
+    def drop(frames: set[int]) -> list:
+        return [dataclasses.replace(hf, hands=tuple(
+            h for h in hf.hands if not (h.track_id == ev.track_id and hf.frame_index in frames)))
+            for hf in hand_frames]
+
+    missed = plan_event_crops(report, ev, drop({before, after}))
+    assert missed.frames["before"] == before + 1 and missed.frames["after"] == after - 1
+    assert missed.hand_boxes["before"] is not None and missed.hand_boxes["after"] is not None
+    # No detection between the context frame and the event: the context frame stays.
+    gone = plan_event_crops(report, ev, drop(set(range(before, ev.start_frame))))
+    assert gone.frames["before"] == before and gone.hand_boxes["before"] is None
+
+
 # --- CLI -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [render_command, thumbs_command])

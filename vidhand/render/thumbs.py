@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
@@ -85,6 +86,16 @@ def plan_event_crops(report: Report, event: Event, hand_frames: list[HandFrame] 
     windows: dict[str, tuple[int, int, int, int] | None] = dict.fromkeys(ROLES)
     if event.track_id is None:
         return CropPlan(event.event_id, frames, windows, hand_boxes)
+    # Before and after show the hand where it was detected: the context frame, or where
+    # the detector missed it there, the detection between it and the event nearest to
+    # it (a vanished hand's last sighting, not an empty place).
+    seen_at = boxes.present(event.track_id)
+    i = bisect.bisect_left(seen_at, frames["before"])
+    if i < len(seen_at) and seen_at[i] < event.start_frame:
+        frames["before"] = seen_at[i]
+    j = bisect.bisect_right(seen_at, frames["after"])
+    if j > 0 and seen_at[j - 1] > event.end_frame:
+        frames["after"] = seen_at[j - 1]
     centres: dict[str, np.ndarray] = {}
     for role, f in frames.items():
         b = boxes.union(event.track_id, f, f)
