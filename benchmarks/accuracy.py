@@ -351,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         out_fa += len(evs) - len(hits)
         if args.list:
             name = Path(o["report"]["video"]["path"]).name
+            shown = t.get("frames_visible")
             print(f"  {name}: {t['defect']} {a}-{b}  hits {hits}  "
-                  f"outside {[e for e in evs if e not in hits]}")
+                  f"outside {[e for e in evs if e not in hits]}"
+                  + (f"  visible in {len(shown)}/{len(t['frames_rendered'])} drawn frames"
+                     if shown is not None else ""))
         out_fa_base += len(o["baseline"]) - len(bhits)
         n_frames = o["report"]["video"]["frame_count"]
         ctrl = control_window(a, b, n_frames)
@@ -392,6 +395,17 @@ def main(argv: list[str] | None = None) -> int:
     if hidden:
         print(f"({len(hidden)} finger-shape case(s) drawn on curled fingers, where no "
               f"placement showed them: {', '.join(o['truth']['defect'] for o in hidden)})")
+    # Drawn, but the drawing hardly shows in most of its frames (a digit cloned behind
+    # the other hand, fingers fused that already touched): reported, still scored.
+    faint = [o for o in outcomes if o["truth"].get("frames_visible") is not None
+             and len(o["truth"]["frames_visible"]) < len(o["truth"]["frames_rendered"]) / 2]
+    if faint:
+        found_faint = sum(any(overlaps((e["start_frame"], e["end_frame"]),
+                                       o["truth"]["start_frame"], o["truth"]["end_frame"])
+                              for e in o["report"]["events"]) for o in faint)
+        print(f"({len(faint)} case(s) whose drawing changes almost no pixel in most of its "
+              f"frames, {found_faint} of them found: "
+              f"{', '.join(o['truth']['defect'] for o in faint)})")
     print()
     print(f"{'':44s} {'vidhand':>9s} {'baseline':>9s}")
     print(f"{'false alarms / min, unmodified real clips':44s} {fa_ours / minutes:9.2f} "
@@ -436,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"stats": stats, "fa_per_min": fa_ours / minutes,
                                          "chance_hits": chance,
+                                         "faint_cases": len(faint),
                                          "baseline_fa_per_min": fa_base / minutes,
                                          "whole_excerpt_extra_finger": {
                                              "n": len(whole_outcomes), "found": found}},

@@ -121,6 +121,9 @@ def test_defect_renders_only_on_the_hand_in_range(clean, tmp_path: Path, defect:
     assert (data["start_frame"], data["end_frame"]) == (A, B)
     assert data["expected_types"] == list(EXPECTED_TYPES[defect])
     assert data["frames_rendered"] == list(range(A, B + 1))
+    # Every defect here is drawn on an open hand against a plain background: it shows.
+    assert set(data["frames_visible"]) <= set(data["frames_rendered"])
+    assert len(data["frames_visible"]) >= len(data["frames_rendered"]) / 2, data["frames_visible"]
     assert data["params"]["seed"] == 3
     assert read_truth(truth_path(out)) == truth
 
@@ -209,6 +212,54 @@ def test_cli_writes_video_and_truth(clean, tmp_path: Path) -> None:
     beyond = CliRunner().invoke(synth_command, [str(path), "--defect", "vanish", "--frames",
                                                 "5:400", "--out", str(out)])
     assert beyond.exit_code == 2 and "past the last frame" in beyond.output
+
+
+def test_a_drawing_shows_when_a_finger_sized_patch_changes(clean) -> None:
+    """``frames_visible``: a quarter of a finger width squared of pixels changed by more
+    than VISIBLE_LEVELS; less, or a change under that level (a digit cloned onto skin of
+    the same tone), is not seen."""
+    from vidhand.synth.core import VISIBLE_LEVELS, _shows
+    from vidhand.synth.defects import finger_width_px
+
+    _path, _report, frames, hands = clean
+    image, hand = frames[15], hands[15]
+    need = int(np.ceil(0.25 * finger_width_px(hand.landmarks_px) ** 2))
+    cx, cy = (int(v) for v in hand.landmarks_px[9])
+
+    def drawn(n: int, delta: int) -> np.ndarray:
+        out = image.copy()
+        ys, xs = np.divmod(np.arange(n), 40)
+        patch = out[cy + ys, cx + xs].astype(np.int16)
+        out[cy + ys, cx + xs] = np.where(patch > 127, patch - delta, patch + delta)
+        return out
+
+    assert not _shows(image, image.copy(), hand)
+    assert _shows(image, drawn(need, VISIBLE_LEVELS + 10), hand)
+    assert not _shows(image, drawn(need - 1, VISIBLE_LEVELS + 10), hand)
+    assert not _shows(image, drawn(4 * need, VISIBLE_LEVELS - 10), hand)
+
+
+@pytest.mark.parametrize("shown", [(2, 3, 4, 5), (4,)])
+def test_cli_warns_when_the_drawing_changes_almost_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shown: tuple[int, ...]) -> None:
+    import vidhand.synth.core as core
+
+    clip = tmp_path / "c.mp4"
+    clip.write_bytes(b"not read: synthesize is replaced")
+
+    def fake(*_args: object, **_kw: object) -> core.Truth:
+        return core.Truth(source=str(clip), source_sha256="", defect="extra_finger",
+                          track_id=3, start_frame=2, end_frame=5,
+                          expected_types=("extra_finger",), frames_rendered=(2, 3, 4, 5),
+                          frames_visible=shown, params={"donor": "pinky"})
+
+    monkeypatch.setattr(core, "synthesize", fake)
+    result = CliRunner().invoke(synth_command, [str(clip), "--defect", "extra_finger",
+                                                "--frames", "2:5", "--out",
+                                                str(tmp_path / "o.mp4")])
+    assert result.exit_code == 0, result.output
+    warned = "changes almost no pixel in 3 of the 4 frames it was drawn in"
+    assert (warned in result.output) is (len(shown) < 2)
 
 
 @pytest.mark.parametrize("visible", [True, False])

@@ -34,8 +34,10 @@ from vidhand.synth.defects import (
     DEFECTS,
     EXPECTED_TYPES,
     RENDERERS,
+    _roi,
     choose_params,
     defect_visible,
+    finger_width_px,
     hand_mask,
 )
 from vidhand.types import Hand, HandFrame
@@ -49,6 +51,8 @@ _NEEDS_BACKGROUND = ("missing_finger", "mirror_flip", "vanish")
 MAX_GAP_FRAMES = 3
 #: Frames sampled across the clip to build the background plate.
 PLATE_SAMPLES = 24
+#: A pixel counts as visibly changed by the drawing past this many levels (of 255).
+VISIBLE_LEVELS = 40
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,11 @@ class Truth:
     """Ground truth of one synthesized defect (schema ``vidhand.truth/1``).
 
     Frames are 0-based in decode order; ``end_frame`` is inclusive. ``frames_rendered``
-    lists the frames where the defect was actually drawn (the hand was tracked there).
+    lists the frames where the defect was actually drawn (the hand was tracked there);
+    ``frames_visible`` those of them where the drawing shows: at least a quarter of a
+    finger width squared of pixels changed by more than :data:`VISIBLE_LEVELS` (a digit
+    cloned onto skin of the same tone, or two fingers fused that already touched, can
+    change almost nothing).
     """
 
     source: str
@@ -70,12 +78,15 @@ class Truth:
     params: dict[str, Any] = field(default_factory=dict)
     output: str = ""
     schema: str = TRUTH_SCHEMA
+    frames_visible: tuple[int, ...] | None = None  # None: written before it was measured
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
         d = dataclasses.asdict(self)
         d["expected_types"] = list(self.expected_types)
         d["frames_rendered"] = list(self.frames_rendered)
+        if self.frames_visible is not None:
+            d["frames_visible"] = list(self.frames_visible)
         return _jsonable(d)
 
     @classmethod
@@ -84,8 +95,10 @@ class Truth:
         if not isinstance(data, dict) or data.get("schema") != TRUTH_SCHEMA:
             got = data.get("schema") if isinstance(data, dict) else type(data).__name__
             raise ValueError(f"expected a {TRUTH_SCHEMA} file, got schema {got!r}")
+        visible = data.get("frames_visible")
         return cls(**{**data, "expected_types": tuple(data["expected_types"]),
-                      "frames_rendered": tuple(data["frames_rendered"])})
+                      "frames_rendered": tuple(data["frames_rendered"]),
+                      "frames_visible": None if visible is None else tuple(visible)})
 
 
 def truth_path(out_path: str | os.PathLike[str]) -> Path:
@@ -171,6 +184,7 @@ def synthesize(
 
     others = {hf.frame_index: [h for h in hf.hands if h.track_id != tid] for hf in hand_frames}
     rendered: list[int] = []
+    visible: list[int] = []
     rate = report.frame_rate
     with _Encoder(out, rate, report.video.width, report.video.height) as enc:
         for frame_index, image in _decode(src, report):
@@ -185,8 +199,11 @@ def synthesize(
                 if excl is not None:
                     fp["exclude"] = excl
                 frame_rng = np.random.default_rng([seed, frame_index])
-                image = RENDERERS[defect](image, hand, frame_rng, fp)
+                drawn = RENDERERS[defect](image, hand, frame_rng, fp)
                 rendered.append(frame_index)
+                if _shows(image, drawn, hand):
+                    visible.append(frame_index)
+                image = drawn
             enc.write(image)
         written = enc.count
     if written != n_frames:
@@ -202,7 +219,7 @@ def synthesize(
     truth = Truth(source=str(src), source_sha256=report.video.sha256 or file_sha256(src),
                   defect=defect, track_id=tid, start_frame=start_frame, end_frame=end_frame,
                   expected_types=EXPECTED_TYPES[defect], frames_rendered=tuple(rendered),
-                  params=record, output=str(out))
+                  params=record, output=str(out), frames_visible=tuple(visible))
     write_text_atomic(truth_path(out), json.dumps(truth.to_dict(), indent=2) + "\n")
     return truth
 
@@ -278,6 +295,15 @@ def _track_hands(hand_frames: Sequence[HandFrame], tid: int, start: int, end: in
         lm = sum(w * n.landmarks_px for w, n in pairs) / sum(wts)
         smoothed[f] = dataclasses.replace(h, landmarks_px=np.asarray(lm, np.float32))
     return smoothed
+
+
+def _shows(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8], hand: Hand) -> bool:
+    """Whether drawing on ``hand`` changed enough pixels to be seen (see :class:`Truth`)."""
+    x0, y0, x1, y1 = _roi(hand, before.shape, pad=1.0)
+    a = before[y0:y1, x0:x1].astype(np.int16)
+    b = after[y0:y1, x0:x1].astype(np.int16)
+    changed = int(np.count_nonzero(np.abs(a - b).max(axis=2) > VISIBLE_LEVELS))
+    return changed >= 0.25 * finger_width_px(hand.landmarks_px) ** 2
 
 
 def _schedule(defect: str, params: dict[str, Any], k: int) -> dict[str, Any]:
