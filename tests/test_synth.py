@@ -10,6 +10,7 @@ import dataclasses
 import json
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -239,56 +240,48 @@ def test_a_drawing_shows_when_a_finger_sized_patch_changes(clean) -> None:
     assert not _shows(image, drawn(4 * need, VISIBLE_LEVELS - 10), hand)
 
 
-@pytest.mark.parametrize("shown", [(2, 3, 4, 5), (4,)])
-def test_cli_warns_when_the_drawing_changes_almost_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shown: tuple[int, ...]) -> None:
+def _synth_cli_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, defect: str,
+                      **truth: Any) -> str:
+    """What ``vidhand synth`` prints for frames 2..5 when synthesize returns ``truth``."""
     import vidhand.synth.core as core
 
     clip = tmp_path / "c.mp4"
     clip.write_bytes(b"not read: synthesize is replaced")
 
     def fake(*_args: object, **_kw: object) -> core.Truth:
-        return core.Truth(source=str(clip), source_sha256="", defect="extra_finger",
-                          track_id=3, start_frame=2, end_frame=5,
-                          expected_types=("extra_finger",), frames_rendered=(2, 3, 4, 5),
-                          frames_visible=shown, params={"donor": "pinky"})
+        return core.Truth(source=str(clip), source_sha256="", defect=defect, track_id=3,
+                          start_frame=2, end_frame=5, expected_types=(defect,),
+                          frames_rendered=(2, 3, 4, 5), **truth)
 
     monkeypatch.setattr(core, "synthesize", fake)
-    result = CliRunner().invoke(synth_command, [str(clip), "--defect", "extra_finger",
-                                                "--frames", "2:5", "--out",
-                                                str(tmp_path / "o.mp4")])
+    result = CliRunner().invoke(synth_command, [str(clip), "--defect", defect, "--frames",
+                                                "2:5", "--out", str(tmp_path / "o.mp4")])
     assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("shown", [(2, 3, 4, 5), (4,), None])
+def test_cli_warns_when_the_drawing_changes_almost_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shown: tuple[int, ...] | None) -> None:
+    output = _synth_cli_output(tmp_path, monkeypatch, "extra_finger", frames_visible=shown,
+                               params={"donor": "pinky"})
     warned = "changes almost no pixel in 3 of the 4 frames it was drawn in"
-    assert (warned in result.output) is (len(shown) < 2)
+    # None: a truth made before visibility was measured says nothing either way.
+    assert (warned in output) is (shown is not None and len(shown) < 2)
 
 
 @pytest.mark.parametrize("visible", [True, False])
 def test_cli_warns_when_the_defect_hardly_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 visible: bool) -> None:
-    import vidhand.synth.core as core
-
-    clip = tmp_path / "c.mp4"
-    clip.write_bytes(b"not read: synthesize is replaced")
-
-    def fake(*_args: object, **_kw: object) -> core.Truth:
-        return core.Truth(source=str(clip), source_sha256="", defect="fused_fingers",
-                          track_id=3, start_frame=2, end_frame=5,
-                          expected_types=("fused_fingers",), frames_rendered=(2, 3, 4, 5),
-                          params={"pair": ["index", "middle"], "visible": visible})
-
-    monkeypatch.setattr(core, "synthesize", fake)
-    result = CliRunner().invoke(synth_command, [str(clip), "--defect", "fused_fingers",
-                                                "--frames", "2:5", "--out",
-                                                str(tmp_path / "o.mp4")])
-    assert result.exit_code == 0, result.output
+    output = _synth_cli_output(tmp_path, monkeypatch, "fused_fingers",
+                               params={"pair": ["index", "middle"], "visible": visible})
     warned = "fingers are curled in 2..5, so the fused fingers will hardly be seen"
-    assert (warned in result.output) is not visible
+    assert (warned in output) is not visible
 
 
 def test_help_has_example() -> None:
     result = CliRunner().invoke(synth_command, ["--help"])
     assert result.exit_code == 0 and "Example:" in result.output
-
 
 
 def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path) -> None:
