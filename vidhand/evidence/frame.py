@@ -53,7 +53,9 @@ class _Seen:
     icov: npt.NDArray[np.float64]
     skin_then: float
     thumb: npt.NDArray[np.float32]  # zero-mean unit-norm grey thumbnail of the box
-    around_then: float  # skin fraction of the box's neighbourhood (see _around)
+    # Skin fraction of the box's neighbourhood (:func:`_around`) when it was seen; taken
+    # only once the hand is lost (from the frame before, where it was last seen).
+    around_then: float | None = None
     last_look: npt.NDArray[np.float32] | None = None  # the box's thumbnail one frame ago
     # Earlier sightings of the same hand, oldest first: (frame, box, thumbnail). A hand
     # that fades out over a few frames is compared with how it looked before the fade.
@@ -154,16 +156,15 @@ def _thumb_region(shape: tuple[int, ...], box: npt.NDArray[np.float64], pad: int
     return x0, y0, x1, y1
 
 
-def _grown(box: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``box`` grown by 15 % of its size on every side (what a lost hand is looked for in)."""
-    pad = 0.15 * (box[2:] - box[:2])
+def _grown(box: npt.NDArray[np.float64], by: float = 0.15) -> npt.NDArray[np.float64]:
+    """``box`` grown by ``by`` x its size on every side: 15 %, what a lost hand is looked
+    for in; its own size (:func:`_around`), where a hand that moved on goes."""
+    pad = by * (box[2:] - box[:2])
     return np.concatenate([box[:2] - pad, box[2:] + pad])
 
 
 def _around(box: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``box`` grown by its own size on every side: where a hand that moved on goes."""
-    size = box[2:] - box[:2]
-    return np.concatenate([box[:2] - size, box[2:] + size])
+    return _grown(box, 1.0)
 
 
 def _area(shape: tuple[int, ...], box: npt.NDArray[np.float64]) -> float:
@@ -281,6 +282,10 @@ class EvidenceExtractor:
                 continue  # re-detected (or another hand is there): refreshed below
             now = _skin_fraction(image, seen.box, seen.mean, seen.icov)
             near = _around(seen.box)
+            if seen.around_then is None:  # lost now: seen in the previous frame
+                prev = self._prev_grey
+                seen.around_then = (_skin_fraction(prev.image, near, seen.mean, seen.icov)
+                                    if prev is not None else 0.0)
             around = _skin_fraction(image, near, seen.mean, seen.icov)
             share = _area(image.shape, seen.box) / max(_area(image.shape, near), 1.0)
             ncc = _best_ncc(seen.thumb, _thumb(grey, seen.box, pad=3))
@@ -321,7 +326,6 @@ class EvidenceExtractor:
                        and box_iou(before.box, grown) >= 0.3 else ())
             history = (*history, (f, grown, thumb))[-(_ANCHOR_FRAMES + 1):]
             seen = _Seen(f, grown, mean, icov, _skin_fraction(image, grown, mean, icov), thumb,
-                         _skin_fraction(image, _around(grown), mean, icov),
                          last_look=thumb, history=history)
             still = [s for s in still if box_iou(s.box, grown) < 0.3]
             still.append(seen)

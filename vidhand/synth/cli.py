@@ -81,10 +81,9 @@ def synth_command(clean_video: Path, defect: str, frames: str, out_path: Path,
     click.echo(f"{out_path}: {defect} on track {truth.track_id}, drawn in "
                f"{len(truth.frames_rendered)}/{end - start + 1} frames of {start}..{end} "
                f"-> {truth_path(out_path)}")
-    shown = truth.frames_visible
-    if shown is not None and len(shown) < len(truth.frames_rendered) / 2:
+    if truth.hardly_shows:
         click.echo(f"warning: {out_path}: the drawing changes almost no pixel in "
-                   f"{len(truth.frames_rendered) - len(shown)} of the "
+                   f"{len(truth.frames_rendered) - len(truth.frames_visible or ())} of the "
                    f"{len(truth.frames_rendered)} frames it was drawn in (it lands behind "
                    f"the other hand or on skin of the same tone); check the output, or "
                    f"choose another --track or --seed", err=True)

@@ -80,6 +80,13 @@ class Truth:
     schema: str = TRUTH_SCHEMA
     frames_visible: tuple[int, ...] | None = None  # None: written before it was measured
 
+    @property
+    def hardly_shows(self) -> bool:
+        """The drawing shows in under half of the frames it was drawn in (False when
+        that was not measured)."""
+        return (self.frames_visible is not None
+                and len(self.frames_visible) < len(self.frames_rendered) / 2)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
         d = dataclasses.asdict(self)
