@@ -258,30 +258,6 @@ def test_six_digits_in_most_frames_are_an_extra_finger():
     assert events_of(sparse) == []
 
 
-def _digit_run(first, last):
-    """Every frame judged, the skeleton's digits two (a pinch); the pixels count three in
-    ``first..last``, two elsewhere."""
-    return [dataclasses.replace(f, hands=tuple(dataclasses.replace(
-        h, features={**h.features, "px_lm_digits": 2,
-                     "px_digits": 3 if first <= f.frame_index <= last else 2})
-        for h in f.hands)) for f in px_sequence({})]
-
-
-def test_a_digit_change_longer_than_half_the_window_is_held_against_its_surroundings():
-    # In a 3 s clip a change lasting more than half of it fills the rolling baseline
-    # window and would be its own baseline; one that starts and ends inside the clip is
-    # held against the frames on both sides of it.
-    evs = events_of(_digit_run(20, 69))
-    assert [e.type for e in evs] == ["finger_count_change"], [(e.type, e.message) for e in evs]
-    assert abs(evs[0].start_frame - 20) <= 3 and abs(evs[0].end_frame - 69) <= 3, evs[0]
-    assert evs[0].evidence["digits_seen"] == 3 and evs[0].evidence["digits_expected"] == 2
-    # From the first frame on there is nothing before it to hold it against: the hand's
-    # pixels may simply count it so (judged as before, against the wider mode).
-    assert events_of(_digit_run(0, 59)) == []
-    # A short change is found by the rolling baseline as before.
-    assert [e.type for e in events_of(_digit_run(A, B))] == ["finger_count_change"]
-
-
 def _moving_blur(speed_at, blur_at, score_at=lambda i: 0.97):
     """Every frame judged; the hand moves ``speed_at(i)`` hand sizes per frame, to and fro
     sideways (turning back before the frame's edges), and its edges have ``px_blur``

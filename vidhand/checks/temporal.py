@@ -859,7 +859,6 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         # and now stably disagree: a hand whose digits the pixels never count right
         # (cluttered, skin-coloured background) is not judged on digits.
         dev = np.where(stable_now & (base_frac >= cfg.stable_frac) & (base == 0), now, 0.0)
-        dev = _held_against_context(dev, r, now, stable_now & judge[seg], fr, half, cfg)
         # A hand has five digits: six or more, stably, are a defect whatever the hand's
         # baseline, so one that lasts the whole clip (and is therefore its own baseline)
         # is still found. The residual must still be off (the skeleton has fewer).
@@ -883,33 +882,6 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                 continue
             out.append(_finger_finding(t, ctx, cfg, idx, span, float(np.median(sign[idx])),
                                        digits, lm_digits, support, gaps, valleys, seg))
-    return out
-
-
-def _held_against_context(dev: NDF, resid: NDF, now: NDF, stable: np.ndarray,
-                          frames: np.ndarray, half: int, cfg: TemporalConfig) -> NDF:
-    """``dev`` plus each stable run of one non-zero residual that the frames on both
-    sides of it (up to ``half`` frames before and after, the run left out) put at zero.
-
-    The rolling baseline leaves a deviation out of its own baseline only while the
-    window holds more of the hand than of the deviation; in a short clip a deviation of
-    half the window is its own baseline. One that starts and ends inside the clip is
-    held against the frames around it instead.
-    """
-    out = dev.copy()
-    cand = stable & np.isfinite(now) & (now != 0)
-    need = cfg.min_event_frames
-    for a, b in find_runs(list(cand)):
-        if frames[b] - frames[a] + 1 > 2 * half or len(np.unique(now[a:b + 1])) != 1:
-            continue
-        sides = []
-        for near in ((frames >= frames[a] - half) & (frames < frames[a]),
-                     (frames > frames[b]) & (frames <= frames[b] + half)):
-            vals = resid[near]
-            sides.append(vals[np.isfinite(vals)])
-        if all(len(v) >= need and np.count_nonzero(v == 0) >= cfg.stable_frac * len(v)
-               for v in sides):
-            out[a:b + 1] = now[a:b + 1]
     return out
 
 
