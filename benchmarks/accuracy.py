@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import hashlib
 import json
 import os
 import random
@@ -90,8 +91,6 @@ def detections_of(landmarks: Path) -> tuple[list[int], list[float]]:
 
 def code_hash(*subpackages: str) -> str:
     """Hash of the code of ``vidhand.<subpackage>`` modules (identities excepted)."""
-    import hashlib
-
     h = hashlib.sha256()
     for sub in subpackages:
         for f in sorted((REPO / "vidhand" / sub).glob("*.py")):
@@ -127,28 +126,25 @@ def analyze_cached(video: Path, work: Path) -> tuple[dict[str, Any], Path]:
 
 
 def excerpt(src: Path, start: int, end: int, dst: Path) -> None:
-    """Re-encode frames start..end of ``src`` (same rate and size) into ``dst``."""
-    import av
+    """Re-encode frames start..end of ``src`` (same rate and size) into ``dst``.
 
+    The encoder runs in its own process (:class:`~vidhand.synth.encode.H264Writer`), so a
+    rerun makes the same file even in a worker where MediaPipe has already run.
+    """
+    from vidhand.synth.encode import H264Writer
     from vidhand.video import open_video
 
-    with open_video(src) as source, av.open(str(dst), "w") as out:
-        rate = source.frame_rate
+    with open_video(src) as source:
         w, h = source.frame_size
-        stream = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(100000))
-        stream.width, stream.height = w - w % 2, h - h % 2
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "16", "preset": "veryfast"}
-        for frame in source:
-            if frame.index < start:
-                continue
-            if frame.index > end:
-                break
-            img = frame.image[: stream.height, : stream.width]
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+        w, h = w - w % 2, h - h % 2
+        rate = Fraction(source.frame_rate).limit_denominator(100000)
+        with H264Writer(dst, rate, w, h, {"crf": "16", "preset": "veryfast"}) as out:
+            for frame in source:
+                if frame.index < start:
+                    continue
+                if frame.index > end:
+                    break
+                out.write(frame.image[:h, :w])
 
 
 def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
@@ -387,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"vidhand accuracy benchmark  ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"{len(cases)} synthesized cases, {minutes:.2f} min of real footage, "
           f"{time.perf_counter() - t_start:.0f} s)")
+    # One digest over every synthesized clip: a rerun that prints the same one drew and
+    # encoded the very same files (the encoder runs in its own process for that).
+    digest = hashlib.sha256("".join(sorted(
+        o["report"]["video"]["sha256"] for o in outcomes + whole_outcomes)).encode())
+    print(f"synthesized clips: {len(outcomes) + len(whole_outcomes)}, "
+          f"digest {digest.hexdigest()[:16]}")
     print()
     print(f"{'defect':16s} {'n':>3s} {'recall':>7s} {'type-match':>10s} | {'baseline recall':>15s}")
     tot = defaultdict(float)

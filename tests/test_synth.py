@@ -7,6 +7,7 @@ background), re-encoded into a temporary folder; MediaPipe tracks it once per mo
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -19,11 +20,12 @@ from click.testing import CliRunner
 from conftest import shared_clip
 from helpers import make_frame, make_hand
 
-from vidhand.errors import VidhandError
+from vidhand.errors import VideoWriteError, VidhandError
 from vidhand.synth import DEFECTS, EXPECTED_TYPES, RENDERERS, choose_params, synthesize
 from vidhand.synth.cli import synth_command
 from vidhand.synth.core import _choose_track, read_truth, truth_path
 from vidhand.synth.defects import defect_visible, finger_extension, hand_mask
+from vidhand.synth.encode import H264Writer
 from vidhand.types import Hand
 
 CLIP = "natural/asl_fingerspelling_woman_blue_bg.mp4"
@@ -140,6 +142,39 @@ def test_render_is_deterministic_and_leaves_input_alone(clean) -> None:
         assert np.array_equal(a, b), defect
         assert not np.array_equal(a, image), defect
     assert np.array_equal(image, frames[15])
+
+
+def test_synthesis_writes_the_same_bytes_every_time(clean, tmp_path: Path) -> None:
+    """MediaPipe has run in this process (the fixture), which made x264 vary here."""
+    path, report, _frames, _hands = clean
+    digests = set()
+    for k in range(2):
+        out = tmp_path / f"bad{k}.mp4"
+        synthesize(path, "extra_finger", A, B, out, seed=4, report=report)
+        digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def test_h264_writer_leaves_no_file_on_error(clean, tmp_path: Path) -> None:
+    _path, _report, frames, _hands = clean
+    h, w = frames.shape[1:3]
+    out = tmp_path / "x.mp4"
+    with pytest.raises(KeyError), H264Writer(out, Fraction(25), w, h) as writer:
+        writer.write(frames[0])
+        raise KeyError("stop")
+    with pytest.raises(ValueError, match="expected"), H264Writer(out, Fraction(25), w, h) as writer:
+        writer.write(frames[0][: h // 2])
+    with pytest.raises(VideoWriteError, match="encoder stopped"), \
+            H264Writer(out, Fraction(25), w, h, {"crf": "not-a-number"}) as writer:
+        for image in frames[:10]:
+            writer.write(image)
+    assert list(tmp_path.iterdir()) == []
+    with H264Writer(out, Fraction(25), w, h) as writer:
+        for image in frames[:10]:
+            writer.write(image)
+    decoded, rate = _decode(out)
+    assert len(decoded) == 10 and rate == 25
+    assert np.abs(decoded.astype(int) - frames[:10]).mean() < 3
 
 
 def test_no_tracked_hand_is_a_one_line_error() -> None:

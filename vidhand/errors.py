@@ -38,3 +38,7 @@ class ReportError(VidhandError):
 
 class ExportError(VidhandError):
     """An export could not be written."""
+
+
+class VideoWriteError(VidhandError):
+    """A video could not be written (encoder failure, disk full, unwritable folder)."""

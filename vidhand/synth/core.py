@@ -20,11 +20,9 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import numpy.typing as npt
 
@@ -40,6 +38,7 @@ from vidhand.synth.defects import (
     finger_width_px,
     hand_mask,
 )
+from vidhand.synth.encode import H264Writer
 from vidhand.types import Hand, HandFrame
 
 logger = logging.getLogger(__name__)
@@ -193,7 +192,7 @@ def synthesize(
     rendered: list[int] = []
     visible: list[int] = []
     rate = report.frame_rate
-    with _Encoder(out, rate, report.video.width, report.video.height) as enc:
+    with H264Writer(out, rate, report.video.width, report.video.height) as enc:
         for frame_index, image in _decode(src, report):
             hand = hands.get(frame_index)
             if hand is not None:
@@ -408,47 +407,3 @@ class _quiet_nan_warnings:
         self._cm.__exit__(*exc)
 
 
-class _Encoder:
-    """H.264 writer: constant frame rate ``rate``, CRF 17, every frame kept.
-
-    Writes to a temporary file beside ``path`` and renames it on success. Sizes that
-    4:2:0 cannot hold (odd width or height) are encoded 4:4:4 rather than resized.
-    """
-
-    def __init__(self, path: Path, rate: Fraction, width: int, height: int) -> None:
-        self.path = path
-        self.rate = rate
-        self.size = (width, height)
-        self.count = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = path.with_name(f".{path.stem}.partial{path.suffix or '.mp4'}")
-        self.container: Any = av.open(str(self.tmp), mode="w")
-        stream = self.container.add_stream("libx264", rate=rate)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
-        stream.options = {"crf": "17", "preset": "fast"}
-        stream.codec_context.time_base = Fraction(1, 1) / rate
-        self.stream = stream
-
-    def write(self, image: npt.NDArray[np.uint8]) -> None:
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame.pts = self.count
-        frame.time_base = self.stream.codec_context.time_base
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-        self.count += 1
-
-    def __enter__(self) -> _Encoder:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                for packet in self.stream.encode():
-                    self.container.mux(packet)
-        finally:
-            self.container.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
