@@ -119,10 +119,11 @@ GOOD_PX = {"px_judgeable": True, "px_hand_size": 90, "px_blur": 0.35, "px_digits
            "px_valleys": [0.5, 0.5, 0.5, 0.5]}
 
 
-def px_sequence(defect_px):
-    """Pixels agree with the landmarks except in A..B, where ``defect_px`` applies."""
+def px_sequence(defect_px, first=A, last=B):
+    """Pixels agree with the landmarks except in first..last (A..B), where ``defect_px``
+    applies."""
     def edit_all(i, hand):
-        values = {**GOOD_PX, **(defect_px if A <= i <= B else {})}
+        values = {**GOOD_PX, **(defect_px if first <= i <= last else {})}
         return [dataclasses.replace(hand, features={**hand.features, **values})]
 
     frames = []
@@ -190,6 +191,10 @@ def test_event_type_and_range(frames, expected):
         # A finger behind an object in the hand's grip: its chain loses pixels but the
         # digits around the palm stay as the skeleton and the frames before have them.
         lambda: px_sequence({"px_finger_support": [0.2, 0.9, 0.9, 0.9, 0.9]}),
+        # A finger hidden since the hand came into view (behind what it holds, or since
+        # before a short clip began), seen later: it has shown nothing to lose.
+        lambda: px_sequence({"px_digits": 4, "px_finger_support": [0.9, 0.1, 0.9, 0.9, 0.9]},
+                            first=0),
         # The mask fails on several fingers at once (lighting, a fist on a dark sleeve).
         lambda: px_sequence({"px_digits": 3, "px_lm_digits": 3,
                              "px_finger_support": [0.9, 0.9, 0.3, 0.3, 0.9]}),
@@ -202,7 +207,7 @@ def test_event_type_and_range(frames, expected):
     ],
     ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
          "px_agree", "px_unjudgeable", "finger_closing", "finger_behind_object",
-         "mask_loses_several", "fingers_touching", "px_flicker"],
+         "finger_hidden_from_the_start", "mask_loses_several", "fingers_touching", "px_flicker"],
 )
 def test_noise_raises_nothing(frames):
     events = events_of(frames())

@@ -992,6 +992,16 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
         was = _nanmedian(digits[before]) if before.any() else np.nan
         return bool(now < _nanmedian(lm_digits[idx]) or now < was)
 
+    def seen_before(idx: np.ndarray, k: int) -> bool:
+        # A finger goes missing from a hand it was seen on: at about the coverage it
+        # lost (within `support_drop` of its usual) in at least `min_event_frames`
+        # judged frames just before. One hidden since the hand came into view (behind
+        # what it holds, or from a short clip's first frame) has shown nothing to lose.
+        a = int(t.frames[idx[0]])
+        before = (t.frames >= a - near) & (t.frames < a) & np.isfinite(drop[:, k])
+        was = float(np.median(usual[idx, k])) - cfg.support_drop
+        return int(np.sum(support[before, k] > was)) >= cfg.min_event_frames
+
     out: list[Finding] = []
     for k in range(5):
         others = np.nan_to_num(np.delete(drop, k, axis=1), nan=0.0).max(axis=1)
@@ -1013,7 +1023,7 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
                 "digits_seen": _int_or_none(_nanmedian(digits[idx])),
                 "digits_expected": _int_or_none(_nanmedian(lm_digits[idx])),
             },
-            accept=fewer_digits,
+            accept=lambda idx, k=k: seen_before(idx, k) and fewer_digits(idx),
         ))
     return out
 
