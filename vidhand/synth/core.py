@@ -405,5 +405,3 @@ class _quiet_nan_warnings:
 
     def __exit__(self, *exc: object) -> None:
         self._cm.__exit__(*exc)
-
-

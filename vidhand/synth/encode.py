@@ -1,13 +1,13 @@
 """H.264 writing in a child process, so the same frames always give the same file.
 
-x264 is deterministic by design, yet here it gave different bytes for the same frames
+x264 is meant to be deterministic, yet here it gave different bytes for the same frames
 after MediaPipe had run in the encoding process (measured on this project's machine:
-five different files for one 38-frame excerpt made by the accuracy benchmark's workers;
-in a process that never ran MediaPipe, every run gave the same file). Synthesized
+five different files for one 38-frame excerpt made by the accuracy benchmark's workers),
+and, with its default threads, in 1 of 32 clips even in a fresh process. Synthesized
 defects are ground truth for a benchmark, so a rerun must rebuild the very same clips.
 :class:`H264Writer` therefore pipes raw RGB frames to ``python -m vidhand.synth.encode``,
-a fresh interpreter that imports only PyAV and numpy, and renames the finished file into
-place only when the child reports every frame written.
+a fresh interpreter that never loads MediaPipe and encodes with one thread, and renames
+the finished file into place only when the child reports every frame written.
 
 Example:
     >>> with H264Writer(Path("out.mp4"), Fraction(30), 640, 360) as out:
@@ -133,6 +133,9 @@ def _encode(spec: dict[str, Any], stdin: IO[bytes]) -> int:
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
         stream.options = dict(spec["options"])
+        # One encoder thread: even in a fresh process, x264's threads gave one file in 32
+        # different bytes from a rerun (measured with the accuracy benchmark's cases).
+        stream.codec_context.thread_count = 1
         stream.codec_context.time_base = Fraction(1, 1) / rate
         while True:
             buf = stdin.read(nbytes)
