@@ -200,6 +200,12 @@ def test_event_type_and_range(frames, expected):
                              "px_finger_support": [0.9, 0.9, 0.3, 0.3, 0.9]}),
         # Touching fingers keep their crease: not fused.
         lambda: px_sequence({"px_gaps": [0.5, 0.0, 0.4, 0.4]}),
+        # A hand opening: the skeleton shows its fingers at once, the pixels part the
+        # touching fingers a few frames later.
+        lambda: [dataclasses.replace(f, hands=tuple(dataclasses.replace(h, features={
+            **h.features, "px_lm_digits": 2 if f.frame_index < A else 5,
+            "px_digits": 2 if f.frame_index < A else (4 if f.frame_index < A + 10 else 5)})
+            for h in f.hands)) for f in px_sequence({})],
         # Digit counts that flicker frame to frame are noise, not a change.
         lambda: [dataclasses.replace(f, hands=tuple(dataclasses.replace(
             h, features={**h.features, "px_digits": 5 + (f.frame_index % 2)}) for h in f.hands))
@@ -207,7 +213,8 @@ def test_event_type_and_range(frames, expected):
     ],
     ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
          "px_agree", "px_unjudgeable", "finger_closing", "finger_behind_object",
-         "finger_hidden_from_the_start", "mask_loses_several", "fingers_touching", "px_flicker"],
+         "finger_hidden_from_the_start", "mask_loses_several", "fingers_touching",
+         "hand_opening", "px_flicker"],
 )
 def test_noise_raises_nothing(frames):
     events = events_of(frames())

@@ -880,9 +880,28 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
             span = int(t.frames[b] - t.frames[a] + 1)
             if len(idx) < max(cfg.min_event_frames, ctx.frames(cfg.min_event_s)):
                 continue
+            if np.median(digits[idx]) < cfg.extra_min_digits and not _skeleton_settled(
+                    t, judge, lm_digits, idx, ctx.frames(cfg.stable_s), cfg.stable_frac):
+                continue  # the pixels lag a hand that is opening or closing
             out.append(_finger_finding(t, ctx, cfg, idx, span, float(np.median(sign[idx])),
                                        digits, lm_digits, support, gaps, valleys, seg))
     return out
+
+
+def _skeleton_settled(t: TrackData, judge: np.ndarray, lm_digits: NDF, idx: np.ndarray,
+                      window: int, frac: float) -> bool:
+    """Whether the skeleton's digit count held its value of the run ``idx`` in the judged
+    frames of the ``window`` frames before it (in ``frac`` of them, and in at least one).
+
+    A hand opening or closing changes its skeleton at once and its pixels a few frames
+    later (fingers that touch part, a blurred finger sharpens): the two disagree right
+    after the skeleton moved, which is not a change of the hand's digits.
+    """
+    a = int(t.frames[idx[0]])
+    before = judge & (t.frames >= a - window) & (t.frames < a)
+    if not before.any():
+        return False
+    return bool(np.mean(lm_digits[before] == np.median(lm_digits[idx])) >= frac)
 
 
 def _finger_finding(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
