@@ -8,9 +8,9 @@ defects are ground truth for a benchmark, so a rerun must rebuild the very same 
 :class:`H264Writer` therefore pipes raw RGB frames to ``python -m vidhand.synth.encode``,
 a fresh interpreter that never loads MediaPipe and encodes with one thread, and renames
 the finished file into place only when the child reports every frame written. Measured:
-a rerun of the benchmark's first placement set in a fresh folder made 63 of its 64 files
-byte for byte; one 1080x1920 excerpt still came out differently (the frames piped to the
-encoder were identical; not explained).
+two reruns of the benchmark's first placement set in fresh folders each made 63 of its 64
+files byte for byte; a different file differed each time, and for one of them the frames
+piped to the encoder were identical (not explained).
 
 Example:
     >>> with H264Writer(Path("out.mp4"), Fraction(30), 640, 360) as out:
