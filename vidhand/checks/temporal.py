@@ -888,6 +888,12 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     return out
 
 
+def _just_before(t: TrackData, idx: np.ndarray, window: int) -> np.ndarray:
+    """Observations of ``t`` in the ``window`` frames before the run ``idx`` starts."""
+    a = int(t.frames[idx[0]])
+    return (t.frames >= a - window) & (t.frames < a)
+
+
 def _skeleton_settled(t: TrackData, judge: np.ndarray, lm_digits: NDF, idx: np.ndarray,
                       window: int, frac: float) -> bool:
     """Whether the skeleton's digit count held its value of the run ``idx`` in the judged
@@ -897,8 +903,7 @@ def _skeleton_settled(t: TrackData, judge: np.ndarray, lm_digits: NDF, idx: np.n
     later (fingers that touch part, a blurred finger sharpens): the two disagree right
     after the skeleton moved, which is not a change of the hand's digits.
     """
-    a = int(t.frames[idx[0]])
-    before = judge & (t.frames >= a - window) & (t.frames < a)
+    before = judge & _just_before(t, idx, window)
     if not before.any():
         return False
     return bool(np.mean(lm_digits[before] == np.median(lm_digits[idx])) >= frac)
@@ -1000,15 +1005,12 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
     def fewer_digits(idx: np.ndarray) -> bool:
         # A finger gone from the pixels also takes a digit off the curve around the palm:
         # fewer than the skeleton puts there, or (when the landmarks fold the lost finger
-        # away too) fewer than the hand showed just before (or, at its start, just after).
+        # away too) fewer than the hand showed just before.
         # A finger behind an object in the hand's grip, or a mask that lost it, mostly
         # leaves that count as it was.
+        # (`seen_before` is asked first, so there are measured frames just before.)
         now = _nanmedian(digits[idx])
-        a, b = int(t.frames[idx[0]]), int(t.frames[idx[-1]])
-        before = measured & (t.frames >= a - near) & (t.frames < a)
-        if not before.any():
-            before = measured & (t.frames > b) & (t.frames <= b + near)
-        was = _nanmedian(digits[before]) if before.any() else np.nan
+        was = _nanmedian(digits[measured & _just_before(t, idx, near)])
         return bool(now < _nanmedian(lm_digits[idx]) or now < was)
 
     def seen_before(idx: np.ndarray, k: int) -> bool:
@@ -1016,8 +1018,7 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
         # lost (within `support_drop` of its usual) in at least `min_event_frames`
         # judged frames just before. One hidden since the hand came into view (behind
         # what it holds, or from a short clip's first frame) has shown nothing to lose.
-        a = int(t.frames[idx[0]])
-        before = (t.frames >= a - near) & (t.frames < a) & np.isfinite(drop[:, k])
+        before = _just_before(t, idx, near) & np.isfinite(drop[:, k])
         was = float(np.median(usual[idx, k])) - cfg.support_drop
         return int(np.sum(support[before, k] > was)) >= cfg.min_event_frames
 

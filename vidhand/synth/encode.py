@@ -1,9 +1,10 @@
 """H.264 writing in a child process, so that a rerun gives the same file.
 
 x264 is meant to be deterministic, yet here it gave different bytes for the same frames
-after MediaPipe had run in the encoding process (measured on this project's machine:
-five different files for one 38-frame excerpt made by the accuracy benchmark's workers),
-and, with its default threads, in 1 of 32 clips even in a fresh process. Synthesized
+now and then: five different files for one 38-frame excerpt made by the accuracy
+benchmark's workers, where MediaPipe runs; once, the first encode after an analysis in
+the same process differed from the next ones (a later check with another clip did not
+reproduce it); and, with x264's default threads, 1 of 32 clips even in a fresh process. Synthesized
 defects are ground truth for a benchmark, so a rerun must rebuild the very same clips.
 :class:`H264Writer` therefore pipes raw RGB frames to ``python -m vidhand.synth.encode``,
 a fresh interpreter that never loads MediaPipe and encodes with one thread, and renames
