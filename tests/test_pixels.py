@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import shared_clip
 
+from vidhand.evidence.landmarks import MAX_TANGLE
 from vidhand.evidence.pixels import FEATURE_KEYS, measure_hand
 from vidhand.types import Hand
 
@@ -205,9 +206,26 @@ def test_overlap_with_other_hand_is_flagged() -> None:
     img, hand = render_hand()
     other = _hand(hand.landmarks_px + np.float32([30, 10]))
     far = _hand(hand.landmarks_px + np.float32([400, 0]))
-    assert measure_hand(img, hand, other_hands=[far])["px_overlap"] == 0.0
+    f = measure_hand(img, hand, other_hands=[far])
+    assert f["px_overlap"] == 0.0 and f["px_tangle"] == 0.0 and f["px_judgeable"]
     f = measure_hand(img, hand, other_hands=[other])
-    assert f["px_overlap"] > 0.5 and not f["px_judgeable"]
+    assert f["px_overlap"] > 0.5 and f["px_tangle"] > MAX_TANGLE and not f["px_judgeable"]
+
+
+def test_a_digit_ending_beside_another_hand_is_not_counted() -> None:
+    # Where two hands touch, the other's fingertip shows through this hand's mask as a
+    # digit no landmark of this hand explains: not a sixth finger. The same digit away
+    # from the other hand still counts, and so do this hand's own fingers beside it.
+    img, hand = render_hand(extra_finger=True)
+    touching = _hand(hand.landmarks_px + np.float32([148, 44]))  # index tip past the sixth
+    away = _hand(hand.landmarks_px + np.float32([210, 0]))
+    f = measure_hand(img, hand, other_hands=[touching])
+    assert f["px_judgeable"] and f["px_tangle"] == 0.0, f
+    assert f["px_digits"] == 5 and f["px_unmatched_digits"] == 0, f
+    f = measure_hand(img, hand, other_hands=[away])
+    assert f["px_digits"] == 6 and f["px_unmatched_digits"] == 1, f
+    img5, hand5 = render_hand()
+    assert measure_hand(img5, hand5, other_hands=[touching])["px_digits"] == 5
 
 
 def test_bad_arguments_raise() -> None:

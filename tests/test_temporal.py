@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from helpers import make_frame, make_hand
 
-from vidhand.evidence.landmarks import landmark_features
+from vidhand.evidence.landmarks import MAX_TANGLE, entanglement, landmark_features
 from vidhand.pipeline import AnalysisOptions, check_hand_frames
+from vidhand.tracking.identity import box_iou
 from vidhand.types import Hand, HandFrame, VideoInfo
 
 FPS = 30
@@ -377,6 +378,42 @@ def test_scene_cut_suppresses_vanish():
         return feats
 
     assert events_of(sequence(edit=lambda i, h: [], frame_edit=cut)) == []
+
+
+def _with_second_hand(place):
+    """The extra-finger sequence with a second, steady hand at ``place(landmarks)``."""
+    frames = px_sequence({"px_digits": 6, "px_unmatched_digits": 1})
+    out = []
+    for f in frames:
+        (hand,) = f.hands
+        other = with_features(dataclasses.replace(
+            hand, landmarks_px=place(hand.landmarks_px).astype(np.float32),
+            handedness="left"))
+        other = dataclasses.replace(other, features={**other.features, **GOOD_PX})
+        out.append(dataclasses.replace(f, hands=(hand, other)))
+    return out
+
+
+def test_a_hand_beside_another_is_judged_one_covering_it_is_not():
+    # Two hands side by side, one upside down (hands framing a face, palms together):
+    # their boxes overlap, their fingers stay apart. The hand is judged and its sixth
+    # digit found. A hand lying over it is an occlusion: nothing is judged.
+    def beside(lm):
+        return 2 * lm.mean(axis=0) - lm + np.float32([-95, 20])  # turned 180 deg, to the left
+
+    def over(lm):  # not so close that the two are taken for one duplicated detection
+        return lm + np.float32([40, 20])
+
+    hand = px_sequence({})[A].hands[0]
+    for place, tangled in ((beside, False), (over, True)):
+        other = place(hand.landmarks_px)
+        boxes = [np.r_[p.min(axis=0), p.max(axis=0)] for p in (hand.landmarks_px, other)]
+        assert box_iou(*boxes) > 0.1  # the boxes overlap either way
+        assert (entanglement(hand.landmarks_px, [other]) > MAX_TANGLE) is tangled
+    evs = events_of(_with_second_hand(beside))
+    assert [e.type for e in evs] == ["extra_finger"], [(e.type, e.message) for e in evs]
+    assert abs(evs[0].start_frame - A) <= 3 and abs(evs[0].end_frame - B) <= 3, evs[0]
+    assert events_of(_with_second_hand(over)) == []
 
 
 def test_hand_at_frame_edge_is_not_judged():

@@ -6,8 +6,10 @@ Every detector follows the same recipe, so users see few, well-placed events:
    (rolling median/MAD over ``baseline_s``), never a fixed constant alone, so a
    child's hand and an adult's, a close-up and a full-body shot all work;
 2. the noise model masks frames that cannot be judged: hands smaller than
-   ``min_hand_px``, at the frame edge, overlapping another hand, in fast motion,
-   or next to a scene cut (baselines restart at cuts);
+   ``min_hand_px``, at the frame edge, covered by or covering another hand (more than
+   ``max_tangle`` of its skeleton within a finger width or so of the other's bones:
+   hands side by side or framing a face overlap in their boxes and are still judged),
+   in fast motion, or next to a scene cut (baselines restart at cuts);
 3. one shared debounce (:func:`vidhand.checks.base.find_runs`): runs shorter than
    ``min_event_s`` are dropped, runs closer than ``merge_gap_s`` merge;
 4. severity from the strength and duration of the evidence.
@@ -34,6 +36,7 @@ from vidhand.checks.track_data import (
     TrackData,
     record_frame,
 )
+from vidhand.evidence.landmarks import MAX_TANGLE, entanglement
 from vidhand.hand_model import FINGER_NAMES
 from vidhand.types import Finding, HandFrame, VideoInfo
 
@@ -46,7 +49,7 @@ class TemporalConfig:
 
     min_hand_px: float = 60.0  # smaller hands are "too small to judge"
     edge_margin: float = 0.02  # fraction of the frame size
-    occlusion_iou: float = 0.05  # box overlap with another hand above which neither is judged
+    max_tangle: float = MAX_TANGLE  # share of the skeleton touching another hand's: not judged
     min_event_s: float = 0.2  # shortest event
     min_event_frames: int = 3
     merge_gap_s: float = 0.25
@@ -195,7 +198,8 @@ class TemporalModel(Check):
             buf = self._buffers.get(hand.track_id)
             if buf is None:
                 buf = self._buffers[hand.track_id] = TrackBuffer(hand.track_id)
-            buf.add(hand_frame.frame_index, hand)
+            buf.add(hand_frame.frame_index, hand, entanglement(
+                hand.landmarks_px, [h.landmarks_px for h in hand_frame.hands if h is not hand]))
         return []
 
     def remap_tracks(self, id_map: dict[int, int]) -> None:
@@ -236,8 +240,7 @@ def _judgeable(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> np.ndarra
     """Frames of ``t`` whose geometry can be judged (noise model, landmark side)."""
     ok = t.size >= cfg.min_hand_px
     ok &= np.array([not ctx.at_edge(b, cfg.edge_margin) for b in t.boxes], dtype=bool)
-    ok &= np.array([not ctx.overlaps_other(int(f), t.track_id, b, iou=cfg.occlusion_iou)
-                    for f, b in zip(t.frames, t.boxes, strict=True)], dtype=bool)
+    ok &= t.tangle <= cfg.max_tangle
     ok &= t.speed() < cfg.fast_motion
     cut_near = np.array([ctx.near_cut(int(f), int(f), pad=1) for f in t.frames], dtype=bool)
     return ok & ~cut_near

@@ -77,6 +77,7 @@ class TrackData:
     extended: NDI  # (n, 5)
     bones: NDF  # (n, 14)
     px: list[dict[str, Any]]  # pixel evidence per frame ({} when not measured)
+    tangle: NDF  # share of the hand's skeleton touching another hand's (entanglement)
 
     @property
     def n(self) -> int:
@@ -100,6 +101,7 @@ PX_KEYS: tuple[str, ...] = (
 )
 
 
+
 class TrackBuffer:
     """Accumulates one compact row per observation of a track while frames stream by.
 
@@ -111,8 +113,8 @@ class TrackBuffer:
         self.track_id = track_id
         self.rows: list[tuple[Any, ...]] = []
 
-    def add(self, frame_index: int, hand: Hand) -> None:
-        """Append one observation."""
+    def add(self, frame_index: int, hand: Hand, tangle: float = 0.0) -> None:
+        """Append one observation (``tangle``: its :func:`entanglement` with the others)."""
         # Landmark geometry is computed here, never read from a cache; pixel evidence
         # (px_*) comes from upstream because it needs the frame.
         lm = landmark_features(hand)
@@ -123,7 +125,7 @@ class TrackBuffer:
             tuple(float(v) for v in hand.palm_center_px),
             tuple(float(v) for v in hand.bbox_xyxy),
             lm["lm_chirality"], lm["lm_knuckles_ok"], lm["lm_n_extended"],
-            tuple(lm["lm_extended"]), tuple(lm["lm_bones"]), px,
+            tuple(lm["lm_extended"]), tuple(lm["lm_bones"]), px, float(tangle),
         ))
 
     @property
@@ -133,7 +135,7 @@ class TrackBuffer:
 
     def to_data(self) -> TrackData:
         """Freeze the rows into arrays."""
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 12
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 13
         return TrackData(
             track_id=self.track_id,
             frames=np.array(cols[0], dtype=np.int64),
@@ -148,6 +150,7 @@ class TrackBuffer:
             extended=np.array(cols[9], dtype=np.int64).reshape(-1, 5),
             bones=np.array(cols[10], dtype=np.float64).reshape(-1, 14),
             px=list(cols[11]),
+            tangle=np.array(cols[12], dtype=np.float64),
         )
 
 

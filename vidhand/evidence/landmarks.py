@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vidhand.hand_model import FINGERS
+from vidhand.hand_model import EDGES, FINGERS
 from vidhand.types import Hand
+
+NDF = npt.NDArray[np.float64]
 
 #: Bones whose length relative to the palm is followed: (name, from, to).
 BONES: tuple[tuple[str, int, int], ...] = (
@@ -132,3 +134,50 @@ def landmark_features(hand: Hand) -> dict[str, Any]:
         "lm_chirality": round(chirality(px), 4),
         "lm_knuckles_ok": knuckle_order_ok(px),
     }
+
+
+_EDGE_A = np.array([a for a, _ in EDGES])
+_EDGE_B = np.array([b for _, b in EDGES])
+_ALONG = np.linspace(0.0, 1.0, 5)[:, None, None]
+#: Distance, in palm lengths, within which another hand's bone touches this hand's
+#: (about one and a half finger widths).
+TOUCH_PL = 0.27
+#: Above this share of its skeleton touching another hand's, a hand's shape is not judged.
+MAX_TANGLE = 0.15
+
+
+def palm_length(xy: npt.NDArray[np.floating]) -> float:
+    """A hand's scale in the picture: wrist to middle knuckle, or 1.25 x the knuckle span
+    (whichever is larger, so a foreshortened palm does not shrink it), at least 1."""
+    return max(float(np.linalg.norm(xy[0] - xy[9])), 1.25 * float(np.linalg.norm(xy[5] - xy[17])),
+               1.0)
+
+
+def bone_distance(points: npt.NDArray[np.floating], xy: npt.NDArray[np.floating]) -> NDF:
+    """Distance from each of ``points`` (n, 2) to the nearest bone of the hand ``xy`` (21, 2)."""
+    pts = np.asarray(points, dtype=np.float64)
+    o = np.asarray(xy, dtype=np.float64)
+    a, ab = o[_EDGE_A], o[_EDGE_B] - o[_EDGE_A]
+    t = np.einsum("nmk,mk->nm", pts[:, None, :] - a[None], ab) / np.maximum(
+        np.einsum("mk,mk->m", ab, ab), 1e-9)
+    closest = a[None] + np.clip(t, 0.0, 1.0)[..., None] * ab[None]
+    return np.linalg.norm(pts[:, None, :] - closest, axis=2).min(axis=1)
+
+
+def entanglement(xy: npt.NDArray[np.floating], others: list[npt.NDArray[np.floating]]) -> float:
+    """Share of a hand's skeleton lying within about a finger width of another hand's bones.
+
+    ``xy`` and each of ``others`` are (21, 2) landmark positions in the same pixels. Box
+    overlap only says that two hands are near; this says whether they cover each other.
+    Hands held side by side or framing a face overlap in their boxes while their fingers
+    stay apart (a small value); a hand in front of the other gives a large one.
+    """
+    if not others:
+        return 0.0
+    lm = np.asarray(xy, dtype=np.float64)
+    pts = ((1 - _ALONG) * lm[_EDGE_A][None] + _ALONG * lm[_EDGE_B][None]).reshape(-1, 2)
+    reach = TOUCH_PL * palm_length(lm)
+    near = np.zeros(len(pts), dtype=bool)
+    for other in others:
+        near |= bone_distance(pts, other) <= reach
+    return float(near.mean())
