@@ -370,6 +370,33 @@ def test_vanish_or_moved_on_by_the_skin_around_its_box():
     assert "keeps changing" in ev.message and "picture at" not in ev.message
 
 
+def test_a_moving_hand_gone_from_a_place_that_keeps_changing_is_not_judged():
+    """A hand that moves on behind something it carries (a cup) empties its box of skin as
+    a vanishing hand does, and its place never goes still to compare with its last
+    picture: not a vanish. If the place goes still and no longer looks like the hand, it
+    is one; so is the skin-only loss of a hand at rest (the table above)."""
+    def moving(i):  # 5 px a frame on a 100 px hand: more than vanish_calm, not fast
+        return make_hand((150 + 5 * i, 240), size_px=100, handedness="right", score=0.97)
+
+    def frames(**place):
+        out = []
+        for i in range(N):
+            feats = {"scene_diff": 0.01, "ghosts": []}
+            hands = [] if A <= i <= B else [with_features(moving(i))]
+            if A <= i <= B:
+                box = [float(v) for v in moving(A - 1).bbox_xyxy]
+                feats["ghosts"] = [{"box": box, "last_frame": A - 1, "skin_then": 0.6,
+                                    "skin_now": 0.02, **place}]
+            out.append(dataclasses.replace(make_frame(i, hands, fps=FPS), features=feats))
+        return out
+
+    assert events_of(frames()) == []
+    assert events_of(frames(still=0.5, ncc=0.2)) == []
+    (ev,) = events_of(frames(still=0.95, ncc=0.2))
+    assert ev.type == "hand_vanish" and abs(ev.start_frame - A) <= 3, ev
+    assert ev.evidence["picture_match"] == pytest.approx(0.2)
+
+
 def test_scene_cut_suppresses_vanish():
     def cut(i, feats):
         feats = vanish_ghost(i, feats)

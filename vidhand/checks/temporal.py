@@ -329,6 +329,11 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
         gone = _ghost_gone(ctx, last, box, min(end, last + 3), use_before=calm)
         if gone is None:
             continue  # no pixel proof: a gap alone is a detector miss
+        if gone.ncc is None and not calm:
+            # A moving hand's skin leaving its box, where nothing went still to compare
+            # with its last picture: it may have moved on behind something (a cup it
+            # carries), which its skin not turning up around the box does not rule out.
+            continue
         ratio = gone.ratio
         ncc = 1.0 if gone.ncc is None else gone.ncc
         if ratio > cfg.vanish_skin_drop and ncc > cfg.vanish_ncc:
