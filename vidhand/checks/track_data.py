@@ -101,7 +101,6 @@ PX_KEYS: tuple[str, ...] = (
 )
 
 
-
 class TrackBuffer:
     """Accumulates one compact row per observation of a track while frames stream by.
 

@@ -10,10 +10,10 @@ or a missing finger. :func:`measure_hand` looks at the hand's own pixels instead
    (background), turned into a per-pixel posterior, gated to within ~1.8 finger widths
    of the skeleton, cleaned by a 3x3 open/close and reduced to the components that hold
    the bones. Pixels nearer another hand's bones than this hand's (within ~1.2 finger
-   widths) are left out. No GrabCut: one iteration on the 128 px crop took 21 ms per hand here
-   (measured, loaded 2-core machine), ten times the budget, while the histogram mask
-   already follows the hand on the clips we looked at. (Lab was tried first: YCrCb with
-   4-level Cr/Cb bins separates as well and converts 5x faster.)
+   widths) are left out. No GrabCut: one iteration on the 128 px crop took 21 ms per
+   hand here (measured, loaded 2-core machine), ten times the budget, while the
+   histogram mask already follows the hand on the clips we looked at. (Lab was tried
+   first: YCrCb with 4-level Cr/Cb bins separates as well and converts 5x faster.)
 3. **Digits.** The mask is sampled along offset curves around the palm (iso-distance
    lines at 0.25-0.625 palm lengths outside the convex palm polygon wrist-CMC-MCPs), not
    around circles: a circle around the palm centre runs through the thenar and wrist,
@@ -264,8 +264,8 @@ def _measure(
               for i, d in enumerate(levels_px)]
     # A digit must protrude: a run counts only if the curve just inside it has hand
     # pixels at the same angle, so isolated blobs and one-level noise drop out.
-    # Nor does a digit no finger of this hand explains that ends within three finger widths
-    # of another hand's bones: where hands touch, the other's fingertip shows through.
+    # Nor does one that no finger of this hand explains and that ends within three finger
+    # widths of another hand's bones: where hands touch, the other's fingertip shows through.
     for inner, outer in itertools.pairwise(levels):
         outer["runs"] = [r for r in outer["runs"] if inner["on"][r["bins"]].any()
                          and not (r["finger"] < 0 and _beside(other_dist, center, r, 3.0 * fw))]
@@ -317,10 +317,9 @@ def _measure(
 #: Keys of the dict returned by :func:`measure_hand`.
 FEATURE_KEYS: tuple[str, ...] = (
     "px_judgeable", "px_hand_size", "px_at_edge", "px_overlap", "px_tangle", "px_blur",
-    "px_mask_quality",
-    "px_color_sep", "px_skeleton_cover", "px_leak", "px_digits", "px_digits_by_level",
-    "px_level", "px_lm_digits", "px_unmatched_digits", "px_digit_tips", "px_finger_support",
-    "px_gaps", "px_valleys",
+    "px_mask_quality", "px_color_sep", "px_skeleton_cover", "px_leak", "px_digits",
+    "px_digits_by_level", "px_level", "px_lm_digits", "px_unmatched_digits", "px_digit_tips",
+    "px_finger_support", "px_gaps", "px_valleys",
 )
 
 
