@@ -27,7 +27,7 @@ from vidhand.synth import DEFECTS, EXPECTED_TYPES, RENDERERS, choose_params, syn
 from vidhand.synth.cli import synth_command
 from vidhand.synth.core import _choose_track, read_truth, truth_path
 from vidhand.synth.defects import defect_visible, finger_extension, hand_mask
-from vidhand.synth.encode import H264Writer
+from vidhand.synth.encode import H264Writer, encoder_frame, zero_row_padding
 from vidhand.types import Hand
 
 CLIP = "natural/asl_fingerspelling_woman_blue_bg.mp4"
@@ -148,9 +148,9 @@ def test_render_is_deterministic_and_leaves_input_alone(clean) -> None:
 
 def test_synthesis_writes_the_same_bytes_every_time(clean, tmp_path: Path) -> None:
     """The same clip, defect and seed give the same file: drawing and encoding both
-    repeat. The encoder runs in a child that never loads MediaPipe (here, x264 gave
-    different bytes now and then after MediaPipe had run in the encoding process; that
-    did not happen on demand, so this test cannot show it, only the child's imports)."""
+    repeat. (x264's variation came from uninitialised row padding, tested above; it
+    showed only now and then, so this test alone could not catch it.) The encoder runs
+    in a child that never loads MediaPipe."""
     path, report, _frames, _hands = clean
     digests = set()
     for k in range(2):
@@ -163,6 +163,28 @@ def test_synthesis_writes_the_same_bytes_every_time(clean, tmp_path: Path) -> No
          "print(sorted(m for m in sys.modules if m.startswith('mediapipe')))"],
         capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "[]", child.stdout
+
+
+def _rows(plane) -> np.ndarray:
+    return np.asarray(memoryview(plane)).reshape(-1, plane.line_size)
+
+
+def test_encoder_frames_carry_no_uninitialised_row_padding() -> None:
+    """FFmpeg pads each row of a frame to an aligned line size and leaves the padding as
+    memory held it; x264 read it, so the same frames encoded to different bytes from run
+    to run. The child zeroes that padding and leaves the picture as it was."""
+    image = np.random.default_rng(0).integers(0, 256, (36, 90, 3), dtype=np.uint8)
+    frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+    assert all(p.line_size > p.width for p in frame.planes)  # 90- and 45-pixel rows
+    for plane in frame.planes:
+        _rows(plane)[:, plane.width:] = 255  # what the memory may hold
+    pictures = [_rows(p)[:, :p.width].copy() for p in frame.planes]
+    zero_row_padding(frame)
+    for plane, picture in zip(frame.planes, pictures, strict=True):
+        assert not _rows(plane)[:, plane.width:].any()
+        assert np.array_equal(_rows(plane)[:, :plane.width], picture)
+    for plane in encoder_frame(image, "yuv420p").planes:
+        assert not _rows(plane)[:, plane.width:].any()
 
 
 def test_h264_writer_leaves_no_file_on_error(clean, tmp_path: Path) -> None:

@@ -1,17 +1,20 @@
 """H.264 writing in a child process, so that a rerun gives the same file.
 
-x264 is meant to be deterministic, yet here it gave different bytes for the same frames
-now and then: five different files for one 38-frame excerpt made by the accuracy
-benchmark's workers, where MediaPipe runs; once, the first encode after an analysis in
-the same process differed from the next ones (a later check with another clip did not
-reproduce it); and, with x264's default threads, 1 of 32 clips even in a fresh process. Synthesized
-defects are ground truth for a benchmark, so a rerun must rebuild the very same clips.
-:class:`H264Writer` therefore pipes raw RGB frames to ``python -m vidhand.synth.encode``,
-a fresh interpreter that never loads MediaPipe and encodes with one thread, and renames
-the finished file into place only when the child reports every frame written. Measured:
-two reruns of the benchmark's first placement set in fresh folders each made 63 of its 64
-files byte for byte; a different file differed each time, and for one of them the frames
-piped to the encoder were identical (not explained).
+x264 gave different bytes for the same frames now and then: five different files for one
+38-frame excerpt made by the accuracy benchmark's workers, and 3 or 4 of 32 clips on a
+rerun of a placement set. The cause (found 2026-11-27): FFmpeg pads every row of a frame
+buffer to an aligned line size (1088 bytes for a 1080-pixel row) and leaves the padding
+uninitialised, and x264 read it, so whatever the process's memory held there changed the
+encoding (seen on the 1080- and 778-pixel-wide clips; 1280-pixel rows need no padding).
+Encoding one 1080x1920 clip four times at once gave two different files in each of three
+rounds; with the padding set to zero, twelve identical ones. The child converts each frame
+to the encoder's pixel format and zeroes the padding itself (:func:`encoder_frame`).
+
+:class:`H264Writer` pipes raw RGB frames to ``python -m vidhand.synth.encode``, a fresh
+interpreter that never loads MediaPipe and encodes with one thread (the first measures
+taken against the variation, kept because they cost little and keep a failing encoder out
+of the caller's process), and renames the finished file into place only when the child
+reports every frame written.
 
 Example:
     >>> with H264Writer(Path("out.mp4"), Fraction(30), 640, 360) as out:
@@ -127,6 +130,25 @@ class H264Writer:
             self.abort()
 
 
+def encoder_frame(image: npt.NDArray[np.uint8], pix_fmt: str) -> Any:
+    """``image`` (RGB, h x w x 3) as an ``av.VideoFrame`` in ``pix_fmt`` (8-bit planar)
+    whose row padding is zero, so the encoder never sees uninitialised memory."""
+    import av
+
+    frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format=pix_fmt)
+    zero_row_padding(frame)
+    return frame
+
+
+def zero_row_padding(frame: Any) -> None:
+    """Set the bytes past each row's pixels (up to the plane's line size) to zero, in place
+    (8-bit planar frames: a row holds ``plane.width`` bytes of picture)."""
+    for plane in frame.planes:
+        if plane.line_size > plane.width:
+            rows = np.asarray(memoryview(plane)).reshape(-1, plane.line_size)
+            rows[:, plane.width:] = 0
+
+
 def _encode(spec: dict[str, Any], stdin: IO[bytes]) -> int:
     """The child's side: read raw frames from ``stdin`` until it closes, encode them."""
     import av
@@ -140,8 +162,7 @@ def _encode(spec: dict[str, Any], stdin: IO[bytes]) -> int:
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
         stream.options = dict(spec["options"])
-        # One encoder thread: even in a fresh process, x264's threads gave one file in 32
-        # different bytes from a rerun (measured with the accuracy benchmark's cases).
+        # One encoder thread (taken against the variation before its cause was found).
         stream.codec_context.thread_count = 1
         stream.codec_context.time_base = Fraction(1, 1) / rate
         while True:
@@ -151,7 +172,7 @@ def _encode(spec: dict[str, Any], stdin: IO[bytes]) -> int:
             if len(buf) != nbytes:
                 raise ValueError(f"a frame ended after {len(buf)} of {nbytes} bytes")
             image = np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame = encoder_frame(image, stream.pix_fmt)
             frame.pts = count
             frame.time_base = stream.codec_context.time_base
             container.mux(stream.encode(frame))
