@@ -2,13 +2,17 @@
 
 x264 gave different bytes for the same frames now and then: five different files for one
 38-frame excerpt made by the accuracy benchmark's workers, and 3 or 4 of 32 clips on a
-rerun of a placement set. The cause (found 2026-11-27): FFmpeg pads every row of a frame
+rerun of a placement set. A cause (found 2026-11-27): FFmpeg pads every row of a frame
 buffer to an aligned line size (1088 bytes for a 1080-pixel row) and leaves the padding
 uninitialised, and x264 read it, so whatever the process's memory held there changed the
 encoding (seen on the 1080- and 778-pixel-wide clips; 1280-pixel rows need no padding).
 Encoding one 1080x1920 clip four times at once gave two different files in each of three
 rounds; with the padding set to zero, twelve identical ones. The child converts each frame
-to the encoder's pixel format and zeroes the padding itself (:func:`encoder_frame`).
+to the encoder's pixel format and zeroes the padding itself (:func:`encoder_frame`). Not
+all of it is gone: another 1080x1920 clip still gave one different file in twelve such
+encodes (and four of four identical with x264's assembly turned off, which made the
+encode about four times slower, so it was not adopted), and a rerun of the benchmark's
+first placement set in a fresh folder differed from the run before in that one file of 64.
 
 :class:`H264Writer` pipes raw RGB frames to ``python -m vidhand.synth.encode``, a fresh
 interpreter that never loads MediaPipe and encodes with one thread (the first measures
