@@ -148,7 +148,7 @@ def test_render_is_deterministic_and_leaves_input_alone(clean) -> None:
 
 def test_synthesis_writes_the_same_bytes_every_time(clean, tmp_path: Path) -> None:
     """The same clip, defect and seed give the same file: drawing and encoding both
-    repeat. (x264's variation came from uninitialised row padding, tested above; it
+    repeat. (x264's variation came mostly from uninitialised row padding, tested below; it
     showed only now and then, so this test alone could not catch it.) The encoder runs
     in a child that never loads MediaPipe."""
     path, report, _frames, _hands = clean
