@@ -443,6 +443,31 @@ def test_a_hand_beside_another_is_judged_one_covering_it_is_not():
     assert events_of(_with_second_hand(over)) == []
 
 
+def test_the_dashboard_series_mask_a_covered_hand_as_the_checks_do():
+    """The dashboard's coverage series is built from the same track buffers as the
+    checks (:func:`vidhand.checks.track_data.buffer_hands`), so a hand the other one
+    covers is not judged there either, and one beside it is."""
+    from types import SimpleNamespace
+
+    from vidhand.timeline import hand_series
+
+    lost = {"px_finger_support": [0.9, 0.1, 0.9, 0.9, 0.9]}  # the index finger's pixels go
+    report = SimpleNamespace(settings={}, video=info(), frame_rate=Fraction(FPS))
+
+    def index_lost(place):
+        frames = []
+        for f in px_sequence(lost):
+            (hand,) = f.hands
+            other = dataclasses.replace(hand, landmarks_px=place(hand.landmarks_px))
+            frames.append(dataclasses.replace(f, hands=(hand.with_track(1),
+                                                        other.with_track(2))))
+        return max(hand_series(report, frames)[1].coverage_lost[A:B + 1])
+
+    beside = index_lost(lambda lm: 2 * lm.mean(axis=0) - lm + np.float32([-95, 20]))
+    over = index_lost(lambda lm: lm + np.float32([40, 20]))
+    assert beside > 0.5 and over == 0.0, (beside, over)
+
+
 def test_hand_at_frame_edge_is_not_judged():
     def at_edge(i, hand):
         moved = make_hand((620, 240), size_px=140, handedness="left", score=0.97)

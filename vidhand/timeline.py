@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidhand.checks.temporal import TemporalConfig, finger_coverage, finger_drift
-from vidhand.checks.track_data import ClipContext, TrackBuffer, record_frame
+from vidhand.checks.track_data import ClipContext, TrackBuffer, buffer_hands, record_frame
 from vidhand.pipeline import tracked_hand_frames
 from vidhand.report import Report
 from vidhand.types import HandFrame
@@ -64,11 +64,10 @@ def hand_series(report: Report, hand_frames: list[HandFrame] | None = None,
     meta: dict[int, list[tuple[float, int, int, str]]] = {}
     for hf in frames:
         record_frame(ctx, hf)
+        buffer_hands(buffers, hf)
         for hand in hf.hands:
             if hand.track_id is None:
                 continue
-            buffers.setdefault(hand.track_id, TrackBuffer(hand.track_id)).add(
-                hf.frame_index, hand)
             f = hand.features
             judge = bool(f.get("px_judgeable", False))
             meta.setdefault(hand.track_id, []).append((

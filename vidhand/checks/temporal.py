@@ -34,9 +34,10 @@ from vidhand.checks.track_data import (
     ClipContext,
     TrackBuffer,
     TrackData,
+    buffer_hands,
     record_frame,
 )
-from vidhand.evidence.landmarks import MAX_TANGLE, entanglement
+from vidhand.evidence.landmarks import MAX_TANGLE
 from vidhand.hand_model import FINGER_NAMES
 from vidhand.types import Finding, HandFrame, VideoInfo
 
@@ -192,14 +193,7 @@ class TemporalModel(Check):
         """Buffer this frame's evidence; detectors run when the video ends."""
         assert self._ctx is not None, "begin() must be called first"
         record_frame(self._ctx, hand_frame)
-        for hand in hand_frame.hands:
-            if hand.track_id is None:
-                continue
-            buf = self._buffers.get(hand.track_id)
-            if buf is None:
-                buf = self._buffers[hand.track_id] = TrackBuffer(hand.track_id)
-            buf.add(hand_frame.frame_index, hand, entanglement(
-                hand.landmarks_px, [h.landmarks_px for h in hand_frame.hands if h is not hand]))
+        buffer_hands(self._buffers, hand_frame)
         return []
 
     def remap_tracks(self, id_map: dict[int, int]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vidhand.evidence.landmarks import landmark_features
+from vidhand.evidence.landmarks import entanglement, landmark_features
 from vidhand.tracking.identity import box_iou
 from vidhand.types import Hand, HandFrame
 
@@ -112,7 +112,7 @@ class TrackBuffer:
         self.track_id = track_id
         self.rows: list[tuple[Any, ...]] = []
 
-    def add(self, frame_index: int, hand: Hand, tangle: float = 0.0) -> None:
+    def add(self, frame_index: int, hand: Hand, tangle: float) -> None:
         """Append one observation (``tangle``: its :func:`entanglement` with the others)."""
         # Landmark geometry is computed here, never read from a cache; pixel evidence
         # (px_*) comes from upstream because it needs the frame.
@@ -151,6 +151,19 @@ class TrackBuffer:
             px=list(cols[11]),
             tangle=np.array(cols[12], dtype=np.float64),
         )
+
+
+def buffer_hands(buffers: dict[int, TrackBuffer], hand_frame: HandFrame) -> None:
+    """Append every tracked hand of ``hand_frame`` to its track's buffer (created on first
+    sight), with its :func:`entanglement` with the frame's other hands."""
+    for hand in hand_frame.hands:
+        if hand.track_id is None:
+            continue
+        buf = buffers.get(hand.track_id)
+        if buf is None:
+            buf = buffers[hand.track_id] = TrackBuffer(hand.track_id)
+        buf.add(hand_frame.frame_index, hand, entanglement(
+            hand.landmarks_px, [h.landmarks_px for h in hand_frame.hands if h is not hand]))
 
 
 def record_frame(ctx: ClipContext, hand_frame: HandFrame, cut_ratio: float = 4.0,

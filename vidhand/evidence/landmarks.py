@@ -177,7 +177,11 @@ def entanglement(xy: npt.NDArray[np.floating], others: list[npt.NDArray[np.float
     lm = np.asarray(xy, dtype=np.float64)
     pts = ((1 - _ALONG) * lm[_EDGE_A][None] + _ALONG * lm[_EDGE_B][None]).reshape(-1, 2)
     reach = TOUCH_PL * palm_length(lm)
+    lo, hi = lm.min(axis=0) - reach, lm.max(axis=0) + reach
     near = np.zeros(len(pts), dtype=bool)
     for other in others:
-        near |= bone_distance(pts, other) <= reach
+        o = np.asarray(other, dtype=np.float64)
+        if (o.min(axis=0) > hi).any() or (o.max(axis=0) < lo).any():
+            continue  # boxes apart by more than the reach: no bone can touch
+        near |= bone_distance(pts, o) <= reach
     return float(near.mean())

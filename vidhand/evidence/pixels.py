@@ -64,7 +64,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
-from vidhand.evidence.landmarks import MAX_TANGLE, entanglement
+from vidhand.evidence.landmarks import MAX_TANGLE, entanglement, palm_length
 from vidhand.hand_model import EDGES
 from vidhand.types import Hand
 
@@ -211,8 +211,7 @@ def _measure(
     ycc = cv2.cvtColor(crop, cv2.COLOR_RGB2YCrCb)
     lum = cv2.GaussianBlur(ycc[:, :, 0], (3, 3), 0)
 
-    pl = float(max(np.linalg.norm(lm[0] - lm[9]), 1.25 * np.linalg.norm(lm[5] - lm[17]),
-                   0.25 * (CANON_PX / (1 + 2 * MARGIN))))
+    pl = max(palm_length(lm), 0.25 * (CANON_PX / (1 + 2 * MARGIN)))
     fw = min(max(0.18 * pl, 3.0), 24.0)  # expected finger width (canonical px)
 
     # --- mask ------------------------------------------------------------------------
