@@ -349,6 +349,29 @@ def test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_edge_on():
     assert events_of(continuity(flipped, set())) == []
 
 
+def test_a_hand_that_enters_flickering_has_not_turned_from_anything():
+    # A hand's label may flicker while it enters (edge-on, or a generator's first frames
+    # settling), its pixels changing all along. The mirror reference is the first label
+    # it holds; the flicker before that is not "a right hand turning left". A mirror
+    # after the reference is still one.
+    def entering(frames):
+        out = []
+        for f in frames:
+            i = f.frame_index
+            hands = f.hands
+            if i < 12:
+                hands = tuple(dataclasses.replace(
+                    h, handedness="left" if i % 3 < 2 else "right",
+                    features={**h.features, "px_continuity": 0.3}) for h in hands)
+            out.append(dataclasses.replace(f, hands=hands))
+        return out
+
+    assert events_of(entering(sequence())) == []
+    evs = events_of(entering(sequence(edit=mirror_flip)))
+    assert [e.type for e in evs] == ["handedness_flip"]
+    assert abs(evs[0].start_frame - A) <= 3 and abs(evs[0].end_frame - B) <= 3
+
+
 def test_vanish_or_moved_on_by_the_skin_around_its_box():
     """A hand that leaves its box faster than the detector follows takes its skin into
     the neighbourhood (the box grown by its size, a ninth of which is the box): not a

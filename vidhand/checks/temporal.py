@@ -557,10 +557,12 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
         abrupt = _abrupt(t.chirality[seg], t.frames[seg], cfg.chirality_min)
         # Mirror flips are judged against the hand as it entered the shot (its first
         # confidently labelled frames), not a rolling window: a mirrored stretch can
-        # outlast half of any window.
-        ref = _reference_label(lab, confident, cfg.min_event_frames)
+        # outlast half of any window. Only what follows that reference can have turned:
+        # a label before it (a hand that enters edge-on, say) has nothing to turn from.
+        ref, since = _reference_label(lab, confident, cfg.min_event_frames)
         mirror = np.zeros(t.n, dtype=bool)
-        mirror[seg] = (lab == -ref) & confident & judge[seg] if ref else False
+        after = np.arange(len(seg)) > since
+        mirror[seg] = (lab == -ref) & confident & judge[seg] & after if ref else False
         topo = np.zeros(t.n, dtype=bool)
         sure = t.score[seg] >= cfg.topology_min_score
         strong = np.abs(t.chirality[seg]) >= 2 * cfg.chirality_min
@@ -596,18 +598,19 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
     return out
 
 
-def _reference_label(lab: NDF, confident: np.ndarray, n: int) -> float:
-    """The first label held confidently for ``n`` observations in a row (0 if none)."""
+def _reference_label(lab: NDF, confident: np.ndarray, n: int) -> tuple[float, int]:
+    """The first label held confidently for ``n`` observations in a row, and the index
+    of that run's first observation (``(0.0, len(lab))`` if none)."""
     run, prev = 0, 0.0
-    for v, ok in zip(lab, confident, strict=True):
+    for i, (v, ok) in enumerate(zip(lab, confident, strict=True)):
         if not ok or v == 0:
             run = 0
             continue
         run = run + 1 if v == prev else 1
         prev = v
         if run >= n:
-            return float(v)
-    return 0.0
+            return float(v), i - n + 1
+    return 0.0, len(lab)
 
 
 def _chirality_before(t: TrackData, i: int, look: int = 5) -> float:
