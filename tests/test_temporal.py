@@ -420,6 +420,37 @@ def test_a_moving_hand_gone_from_a_place_that_keeps_changing_is_not_judged():
     assert ev.evidence["picture_match"] == pytest.approx(0.2)
 
 
+def test_two_hands_lost_together_are_each_judged_at_their_own_place():
+    """Two hands lost in the same frame leave two ghosts with the same last frame. Each
+    is judged by the one at its own box: the emptied place is a vanish, the place that
+    still shows its hand (a detector miss) is not, whichever ghost comes first."""
+    def hand_at(x, label):
+        return make_hand((x, 240), size_px=100, handedness=label, score=0.97)
+
+    def frames(order):
+        out = []
+        for i in range(N):
+            feats = {"scene_diff": 0.01, "ghosts": []}
+            hands = [] if A <= i <= B else [with_features(hand_at(150, "right")),
+                                            with_features(hand_at(480, "left"))]
+            if A <= i <= B:
+                ghosts = [{"box": [float(v) for v in hand_at(150, "right").bbox_xyxy],
+                           "last_frame": A - 1, "skin_then": 0.6, "skin_now": 0.02},
+                          {"box": [float(v) for v in hand_at(480, "left").bbox_xyxy],
+                           "last_frame": A - 1, "skin_then": 0.6, "skin_now": 0.58,
+                           "ncc": 0.95, "still": 0.98}]
+                feats["ghosts"] = ghosts[::order]
+            out.append(dataclasses.replace(make_frame(i, hands, fps=FPS), features=feats))
+        return out
+
+    for order in (1, -1):
+        tracks, evs, _ = check_hand_frames(frames(order), info(), AnalysisOptions())
+        assert [e.type for e in evs] == ["hand_vanish"], evs
+        (track,) = [t for t in tracks if t.track_id == evs[0].track_id]
+        assert track.handedness == "right"  # the hand whose place was emptied
+        assert evs[0].evidence["skin_now"] == pytest.approx(0.02)
+
+
 def test_scene_cut_suppresses_vanish():
     def cut(i, feats):
         feats = vanish_ghost(i, feats)

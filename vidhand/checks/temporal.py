@@ -384,22 +384,27 @@ def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int, use_before: b
 
     ratios, then, now, ncc, still, moved = [], [], [], [], [], []
     for f in range(last + 1, until + 1):
-        for g in ctx.ghosts.get(f, ()):
-            if g["last_frame"] == last or box_iou(np.asarray(g["box"]), box) > 0.5:
-                if g["skin_then"] > 0.15:
-                    ratios.append(g["skin_now"] / g["skin_then"])
-                    then.append(g["skin_then"])
-                    now.append(g["skin_now"])
-                    lost = (g["skin_then"] - g["skin_now"]) * g.get("box_share", np.nan)
-                    if lost > 0.01:  # of the neighbourhood's area
-                        gain = g["around_now"] - g["around_then"] + lost  # around the box
-                        moved.append(gain / lost)
-                before = g.get("ncc_before") if use_before else None
-                ncc.append(min(float(g.get("ncc", 1.0)),
-                               float(before) if before is not None else 1.0))
-                if g.get("still") is not None and f > last + 1:
-                    still.append(float(g["still"]))
-                break
+        # This hand's ghost is its own (grown) box: another hand lost in the same frame
+        # leaves a ghost with the same last frame elsewhere.
+        overlap = [(box_iou(np.asarray(g["box"]), box), g) for g in ctx.ghosts.get(f, ())]
+        mine = [(iou, g) for iou, g in overlap
+                if iou > 0.5 or (g["last_frame"] == last and iou > 0.3)]
+        if not mine:
+            continue
+        g = max(mine, key=lambda m: m[0])[1]
+        if g["skin_then"] > 0.15:
+            ratios.append(g["skin_now"] / g["skin_then"])
+            then.append(g["skin_then"])
+            now.append(g["skin_now"])
+            lost = (g["skin_then"] - g["skin_now"]) * g.get("box_share", np.nan)
+            if lost > 0.01:  # of the neighbourhood's area
+                gain = g["around_now"] - g["around_then"] + lost  # around the box
+                moved.append(gain / lost)
+        before = g.get("ncc_before") if use_before else None
+        ncc.append(min(float(g.get("ncc", 1.0)),
+                       float(before) if before is not None else 1.0))
+        if g.get("still") is not None and f > last + 1:
+            still.append(float(g["still"]))
     if not ncc:
         return None
     # The picture test only counts where the place has gone still: a hand that was
