@@ -18,15 +18,20 @@ from vidhand.video import open_video
     (600, 1, None, [(0, None, 0)]),                       # one job: never split
     (100, 2, None, [(0, None, 0)]),                       # shorter than 4 warm-ups
     (None, 2, None, [(0, None, 0)]),                      # unknown length
-    (600, 2, None, [(0, 300, 0), (300, None, 252)]),
-    (300, 3, None, [(0, 100, 0), (100, 200, 52), (200, None, 152)]),
-    (1000, 2, 300, [(0, 250, 0), (250, 500, 202), (500, 750, 452), (750, None, 702)]),
-    (200, 8, None, [(0, 100, 0), (100, None, 52)]),       # each segment >= 2 warm-ups
+    # Every segment decodes as many frames, its warm-up included (600 + 48 = 2 x 324).
+    (600, 2, None, [(0, 324, 0), (324, None, 276)]),
+    (300, 3, None, [(0, 132, 0), (132, 216, 84), (216, None, 168)]),
+    (1000, 2, 300, [(0, 286, 0), (286, 524, 238), (524, 762, 476), (762, None, 714)]),
+    (200, 8, None, [(0, 124, 0), (124, None, 76)]),       # each segment >= 1.5 warm-ups
 ])
 def test_plan_segments(frames, jobs, max_seg, expected):
     segs = plan_segments(frames, jobs, warmup_frames=48, max_segment_frames=max_seg)
     assert [(s.start, s.end, s.warmup_start) for s in segs] == expected
     assert [s.number for s in segs] == list(range(len(segs)))
+    if len(segs) > 1:
+        decoded = [(s.end or frames) - s.warmup_start for s in segs]
+        assert max(decoded) - min(decoded) <= 1
+        assert min((s.end or frames) - s.start for s in segs) >= 1.5 * 48
 
 
 def test_warmup_covers_ghost_window_and_jobs_resolve():

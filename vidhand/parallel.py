@@ -20,7 +20,7 @@ checks at each frame.
 Example:
     >>> from vidhand.parallel import plan_segments
     >>> [(s.start, s.end) for s in plan_segments(600, jobs=2, warmup_frames=48)]
-    [(0, 300), (300, None)]
+    [(0, 324), (324, None)]
 """
 
 from __future__ import annotations
@@ -97,8 +97,9 @@ def plan_segments(
 ) -> list[Segment]:
     """Cut ``frame_count`` frames into segments for ``jobs`` workers.
 
-    One segment per job (more when a segment would exceed ``max_segment_frames``), each
-    at least twice the warm-up long; a single segment means "do not split". The last
+    One segment per job (more when a segment would exceed ``max_segment_frames``), all
+    with the same number of frames to decode, warm-up included, and each at least 1.5
+    warm-ups long; a single segment means "do not split". The last
     segment runs to the end of the stream, so a wrong ``frame_count`` estimate costs
     balance, never frames.
     """
@@ -108,7 +109,11 @@ def plan_segments(
     if max_segment_frames:
         n = max(n, math.ceil(frame_count / max_segment_frames))
     n = max(1, min(n, frame_count // (2 * warmup_frames)))
-    bounds = [round(i * frame_count / n) for i in range(n)]
+    # Equal work per segment: every segment after the first also decodes and tracks its
+    # warm-up, so the first gets that many frames more than the others (on 2 cores an
+    # even split left one core idle for the last warm-up's length).
+    work = (frame_count + (n - 1) * warmup_frames) / n
+    bounds = [0] + [round(work + (i - 1) * (work - warmup_frames)) for i in range(1, n)]
     segs = []
     for i, start in enumerate(bounds):
         end = bounds[i + 1] if i + 1 < n else None
