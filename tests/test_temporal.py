@@ -330,16 +330,30 @@ def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
     assert [e.type for e in events_of(frames)] == ["handedness_flip"]
 
 
+def edge_on(frames):
+    """Every hand squashed across its wrist to the middle knuckle: its palm is seen
+    nearly edge-on (|chirality| 0.10 instead of 0.35)."""
+    def squash(h):
+        px = h.landmarks_px.copy()
+        px[:, 0] = px[0, 0] + (px[:, 0] - px[0, 0]) * 0.25
+        norm = h.landmarks_norm.copy()
+        norm[:, 0] = px[:, 0] / 640
+        return with_features(dataclasses.replace(h, landmarks_px=px, landmarks_norm=norm))
+
+    return [dataclasses.replace(f, hands=tuple(squash(h) for h in f.hands)) for f in frames]
+
+
 def test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_edge_on():
-    # Seen edge-on the thumb side says nothing (here it does not change at all): a label
-    # flip counts as a mirror only when the pixels jump where it flips *and* where it
-    # flips back. One jump alone is what a detector's own flicker near motion gives.
+    # Seen edge-on the thumb side says little: a label flip counts as a mirror only
+    # when the pixels jump where it flips *and* where it flips back. One jump alone is
+    # what a detector's own flicker near motion gives.
     def continuity(frames, jumps):
         return [dataclasses.replace(f, hands=tuple(dataclasses.replace(
             h, features={**h.features, "px_continuity": 0.3 if f.frame_index in jumps
                          else 0.95}) for h in f.hands)) for f in frames]
 
-    flipped = sequence(edit=label_flicker)  # label only: the landmarks are not mirrored
+    flipped = edge_on(sequence(edit=label_flicker))  # label only: not mirrored
+    assert abs(flipped[0].hands[0].features["lm_chirality"]) < 0.15
     evs = events_of(continuity(flipped, {A, B + 1}))
     assert [e.type for e in evs] == ["handedness_flip"]
     assert abs(evs[0].start_frame - A) <= 3 and abs(evs[0].end_frame - B) <= 3
@@ -347,6 +361,11 @@ def test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_edge_on():
     assert events_of(continuity(flipped, {A})) == []        # no jump where it flips back
     assert events_of(continuity(flipped, {B + 1})) == []    # no jump where it flips
     assert events_of(continuity(flipped, set())) == []
+    # A palm seen clearly that keeps its side through the flip was not mirrored, however
+    # the pixels jump: the detector renamed the same hand.
+    facing = sequence(edit=label_flicker)
+    assert abs(facing[0].hands[0].features["lm_chirality"]) > 0.3
+    assert events_of(continuity(facing, {A, B + 1})) == []
 
 
 def test_a_hand_that_enters_flickering_has_not_turned_from_anything():

@@ -644,6 +644,12 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
             and np.sign(before) != np.sign(during)
             and abs(float(t.chirality[i - 1])) >= cfg.chirality_min):
         return "thumb side flips with it, with no turn between"
+    if (near and abs(before) >= cfg.chirality_min and abs(during) >= cfg.chirality_min
+            and np.sign(before) == np.sign(during)):
+        # A mirrored picture mirrors the skeleton too. Here the palm keeps the side it
+        # clearly showed: the detector renamed the same hand (a left palm it now calls
+        # the back of a right hand), however much the pixels move.
+        return None
     # Seen edge-on, the thumb side says little; then the flip must be bracketed: the
     # pixels jump where the label flips *and* again where it flips back. (Where it flips
     # back may lie past the judged run: follow the flipped label, gaps of <= 2 frames.)
