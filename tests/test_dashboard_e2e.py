@@ -1,7 +1,8 @@
 """The dashboard end to end in a real browser: Debian's chromium driven by Playwright.
 
 Starts ``streamlit run app.py`` on a free localhost port with an empty cache, uploads a
-shared clip through the real file input, waits for the verdict, picks an event in the
+clip through the real file input (a shared clip with a mirror flip synthesized on one
+hand, so there is an event to pick), waits for the verdict, picks the event in the
 inspector and checks that the timeline, the inspector and the <video> element's
 ``currentTime`` follow. Saves a screenshot (``VIDHAND_E2E_SCREENSHOT`` or the test's
 temp folder).
@@ -27,7 +28,7 @@ import pytest
 from conftest import REPO, shared_clip
 
 CHROMIUM = Path("/usr/bin/chromium")
-CLIP = "generated/controlnext_svd2_gestures_01.mp4"
+CLIP = "natural/dyngest_zoom_two_hands_bbox.gif"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -83,7 +84,11 @@ def test_upload_verdict_event_seek(server: str, tmp_path: Path):
         pytest.skip("needs Debian's chromium at /usr/bin/chromium: apt-get install chromium")
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="needs the playwright Python package")
-    clip = shared_clip(CLIP)
+    from vidhand.synth import synthesize
+
+    # The same case as test_synth's mirror-flip pipeline test: the checks find it.
+    clip = tmp_path / "mirror.mp4"
+    synthesize(shared_clip(CLIP), "mirror_flip", 10, 29, clip, seed=3)
     shot = Path(os.environ.get("VIDHAND_E2E_SCREENSHOT", tmp_path / "dashboard.png"))
     t0 = time.monotonic()
     with sync_api.sync_playwright() as p:
@@ -102,24 +107,21 @@ def test_upload_verdict_event_seek(server: str, tmp_path: Path):
         rows = timeline.locator('[data-testid="stVegaLiteChart"]')
         assert rows.count() >= 1
 
-        # Pick the last event (or, if the checks flag nothing, the last hand).
+        # Pick the last event.
         inspector = page.locator(".st-key-inspector")
         inspector.locator('[data-testid="stSelectbox"]').click()
         options = page.get_by_role("option")
         texts = [t.strip() for t in options.all_inner_texts()]
         events = [t for t in texts if t.startswith("#")]
-        target = (events or texts)[-1]
+        assert events, texts
+        target = events[-1]
         options.filter(has_text=target).first.click()
-        if events:
-            expected_s = float(re.search(r"· ([0-9.]+) s$", target).group(1))
-            frames = re.search(r"frames (\d+-\d+)", target).group(1)
-            # The inspector shows the event: its frames, message and evidence table.
-            inspector.get_by_text(re.compile(rf"^frames {frames} · ")).wait_for()
-            assert inspector.locator('[data-testid="stDataFrame"]').count() == 1
-            wanted = f"Player at {expected_s:.2f} s"
-        else:
-            a, b = map(int, re.search(r"frames (\d+)-(\d+)", target).groups())
-            wanted = f"(frame {(a + b) // 2})"
+        expected_s = float(re.search(r"· ([0-9.]+) s$", target).group(1))
+        frames = re.search(r"frames (\d+-\d+)", target).group(1)
+        # The inspector shows the event: its frames, message and evidence table.
+        inspector.get_by_text(re.compile(rf"^frames {frames} · ")).wait_for()
+        assert inspector.locator('[data-testid="stDataFrame"]').count() == 1
+        wanted = f"Player at {expected_s:.2f} s"
         box = inspector.locator('[data-testid="stSelectbox"]')
         shown = box.inner_text() + " ".join(
             i.input_value() for i in box.locator("input").all())
