@@ -330,6 +330,28 @@ def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
     assert [e.type for e in events_of(frames)] == ["handedness_flip"]
 
 
+def test_a_mirror_is_judged_where_its_label_first_flipped():
+    # The picture changes where the generator mirrors the hand; the detector may give the
+    # new label at low confidence for a frame or two first. The pixel jump belongs to
+    # that onset, not to the first confident frame.
+    def steady(frames, jump_at):
+        return [dataclasses.replace(f, hands=tuple(dataclasses.replace(
+            h, features={**h.features, "px_continuity": 0.3 if f.frame_index == jump_at
+                         else 0.95}) for h in f.hands)) for f in frames]
+
+    def unsure_start(i, hand):
+        flipped = mirror_flip(i, hand)
+        if i < A + 2:
+            flipped = [dataclasses.replace(h, handedness_score=0.7) for h in flipped]
+        return flipped
+
+    evs = events_of(steady(sequence(edit=unsure_start), A))
+    assert [e.type for e in evs] == ["handedness_flip"]
+    assert abs(evs[0].start_frame - A) <= 3 and abs(evs[0].end_frame - B) <= 3
+    # Without a jump anywhere near the flip, it is still the detector's own answer.
+    assert events_of(steady(sequence(edit=unsure_start), None)) == []
+
+
 def edge_on(frames):
     """Every hand squashed across its wrist to the middle knuckle: its palm is seen
     nearly edge-on (|chirality| 0.10 instead of 0.35)."""

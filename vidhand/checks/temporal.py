@@ -633,7 +633,13 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     without an edge-on pose between).
     """
     i = int(idx[0])
-    if not _pixels_jump(t, i, cfg):
+    # Where the label first flipped, confident or not: the picture changes there, and the
+    # detector may need a frame or two to be sure of the new label.
+    onset = i
+    while (onset > 0 and t.label[onset - 1] == t.label[i]
+           and t.frames[onset] - t.frames[onset - 1] <= 2):
+        onset -= 1
+    if not any(_pixels_jump(t, k, cfg) for k in range(onset, i + 1)):
         return None  # the pixels change smoothly: the detector flipped, not the hand
     if (t.frames[idx[-1]] - t.frames[i] + 1) / ctx.fps < cfg.mirror_min_s:
         return None  # the detector's own mirror answers last a few frames; a mirrored hand stays
