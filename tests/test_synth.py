@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import shared_clip
+from conftest import REPO, shared_clip
 from helpers import make_frame, make_hand
 
 from vidhand.errors import VideoWriteError, VidhandError
@@ -351,7 +351,8 @@ def test_help_has_example() -> None:
     assert result.exit_code == 0 and "Example:" in result.output
 
 
-def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path) -> None:
+def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """End to end: synthesize -> decode -> MediaPipe -> evidence -> checks -> event.
 
     Recall per defect type over many clips and places is measured by
@@ -363,11 +364,24 @@ def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path) -> None:
     clip = shared_clip("natural/dyngest_zoom_two_hands_bbox.gif")
     out = tmp_path / "mirror.mp4"
     truth = synthesize(clip, "mirror_flip", 10, 29, out, seed=3)
-    events = analyze(out).events
+    report = analyze(out, landmarks_out=tmp_path / "mirror.landmarks.npz")
+    events = report.events
     flips = [e for e in events if e.type in truth.expected_types]
     assert flips, [(e.type, e.start_frame, e.end_frame) for e in events]
     assert abs(flips[0].start_frame - 10) <= 3 and flips[0].end_frame <= 29 + 3
     assert all(e.track_id == flips[0].track_id for e in events)
+    # The accuracy benchmark tells which hand an event is on: the flip is on the hand the
+    # mirror was drawn on, and would not be if the other hand had been the drawn one.
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from accuracy import on_drawn_hand
+
+    clean = analyze(clip, landmarks_out=tmp_path / "clean.landmarks.npz")
+    other = [t.track_id for t in clean.tracks if t.track_id != truth.track_id]
+    assert other, clean.tracks
+    as_drawn = truth.to_dict()
+    assert on_drawn_hand(report.to_dict(), clean.to_dict(), as_drawn) == [True] * len(events)
+    assert on_drawn_hand(report.to_dict(), clean.to_dict(),
+                         {**as_drawn, "track_id": other[0]}) == [False] * len(events)
 
 
 def test_check_finds_a_synthesized_missing_finger(tmp_path: Path) -> None:
