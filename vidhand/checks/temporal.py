@@ -628,9 +628,10 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
                      ) -> str | None:
     """Why a run of flipped labels is a mirror and not a label flicker (or ``None``).
 
-    The hand's pixels jump where the label flips, and its thumb side flips with the
-    label at once (the palm triangle's winding changes sign between two nearby frames
-    without an edge-on pose between).
+    The hand's pixels jump where the label first flips (confident or not), and its thumb
+    side flips with the label at once (the palm triangle's winding changes sign between
+    two nearby frames without an edge-on pose between); a thumb side that clearly holds
+    rules a mirror out.
     """
     i = int(idx[0])
     # Where the label first flipped, confident or not: the picture changes there, and the
@@ -639,23 +640,22 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     while (onset > 0 and t.label[onset - 1] == t.label[i]
            and t.frames[onset] - t.frames[onset - 1] <= 2):
         onset -= 1
-    if not any(_pixels_jump(t, k, cfg) for k in range(onset, i + 1)):
+    if not _pixels_jump(t, onset, cfg, last=i):
         return None  # the pixels change smoothly: the detector flipped, not the hand
     if (t.frames[idx[-1]] - t.frames[i] + 1) / ctx.fps < cfg.mirror_min_s:
         return None  # the detector's own mirror answers last a few frames; a mirrored hand stays
     before = _chirality_before(t, i)
     during = float(np.median(t.chirality[idx]))
     near = i > 0 and t.frames[i] - t.frames[i - 1] <= 2
-    if (near and abs(before) >= cfg.chirality_min and abs(during) >= cfg.chirality_min
-            and np.sign(before) != np.sign(during)
-            and abs(float(t.chirality[i - 1])) >= cfg.chirality_min):
-        return "thumb side flips with it, with no turn between"
-    if (near and abs(before) >= cfg.chirality_min and abs(during) >= cfg.chirality_min
-            and np.sign(before) == np.sign(during)):
+    # The thumb side is clear just before the flip and during it.
+    clear = near and abs(before) >= cfg.chirality_min and abs(during) >= cfg.chirality_min
+    if clear and np.sign(before) == np.sign(during):
         # A mirrored picture mirrors the skeleton too. Here the palm keeps the side it
         # clearly showed: the detector renamed the same hand (a left palm it now calls
         # the back of a right hand), however much the pixels move.
         return None
+    if clear and abs(float(t.chirality[i - 1])) >= cfg.chirality_min:
+        return "thumb side flips with it, with no turn between"
     # Seen edge-on, the thumb side says little; then the flip must be bracketed: the
     # pixels jump where the label flips *and* again where it flips back. (Where it flips
     # back may lie past the judged run: follow the flipped label, gaps of <= 2 frames.)
@@ -663,14 +663,17 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     while (j < t.n and t.label[j] == t.label[i] and t.frames[j] - t.frames[j - 1] <= 2):
         j += 1
     if (j < t.n and t.frames[j] - t.frames[j - 1] <= 2 and t.label[j] == -t.label[i]
-            and t.score[j] >= cfg.flip_min_score and _pixels_jump(t, i, cfg, measured=True)
+            and t.score[j] >= cfg.flip_min_score
+            and _pixels_jump(t, onset, cfg, measured=True, last=i)
             and _pixels_jump(t, j, cfg, measured=True)):
         return "its pixels jump where it turns and again where it turns back"
     return None
 
 
-def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig, measured: bool = False) -> bool:
-    """Whether the hand's pixels change abruptly around observation ``i``.
+def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig, measured: bool = False,
+                 last: int | None = None) -> bool:
+    """Whether the hand's pixels change abruptly around observation ``i`` (around any of
+    ``i``..``last``, when given).
 
     ``px_continuity`` (the hand's box against the same place one frame earlier) stays
     high when a real hand moves or the detector alone flips its answer; a generator that
@@ -678,7 +681,8 @@ def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig, measured: bool = Fal
     evidence recorded) the landmarks' evidence stands alone, unless ``measured`` asks
     for the measurement.
     """
-    vals = [t.px[j].get("px_continuity") for j in range(max(0, i - 1), min(t.n, i + 2))]
+    end = i if last is None else last
+    vals = [t.px[j].get("px_continuity") for j in range(max(0, i - 1), min(t.n, end + 2))]
     vals = [v for v in vals if v is not None]
     if not vals:
         return not measured
