@@ -271,6 +271,32 @@ def test_six_digits_in_most_frames_are_an_extra_finger():
     assert events_of(sparse) == []
 
 
+def test_a_deviation_longer_than_half_its_baseline_window_is_found():
+    # Generated clips last a few seconds, and a glitch may last most of one. Frames
+    # 20-69 of 90 fill more than half of every baseline window (3 s = 90 frames) that
+    # holds them, so a rolling baseline alone takes the three digits for the hand's
+    # usual; held against the rest of the window (frames 0-19 and 70-89, where pixels
+    # and skeleton agree), they deviate.
+    evs = events_of(px_sequence({"px_digits": 3}, first=20, last=69))
+    assert [e.type for e in evs] == ["finger_count_change"], [(e.type, e.message) for e in evs]
+    assert abs(evs[0].start_frame - 20) <= 3 and abs(evs[0].end_frame - 69) <= 3, evs[0]
+    assert evs[0].evidence["digits_seen"] == 3 and evs[0].evidence["digits_expected"] == 5
+    # Under 0.5 s of the hand outside the run (frames 80-89): nothing to hold it against.
+    assert events_of(px_sequence({"px_digits": 3}, first=0, last=79)) == []
+    # The rest disagrees too (the pixels count 4 in every third frame outside the run):
+    # a hand whose pixels are seldom right is not judged on digits.
+    def noisy(i, hand):
+        values = {**GOOD_PX, "px_digits": 3 if 20 <= i <= 69 else (4 if i % 3 == 0 else 5)}
+        return [dataclasses.replace(hand, features={**hand.features, **values})]
+    assert events_of(sequence_all(noisy)) == []
+
+
+def sequence_all(edit):
+    """Every frame's hand edited by ``edit(i, hand)`` (not only A..B)."""
+    return [dataclasses.replace(make_frame(i, edit(i, with_features(base_hand(i))), fps=FPS),
+                                features={"scene_diff": 0.01, "ghosts": []}) for i in range(N)]
+
+
 def _moving_blur(speed_at, blur_at, score_at=lambda i: 0.97):
     """Every frame judged; the hand moves ``speed_at(i)`` hand sizes per frame, to and fro
     sideways (turning back before the frame's edges), and its edges have ``px_blur``

@@ -55,6 +55,7 @@ class TemporalConfig:
     min_event_frames: int = 3
     merge_gap_s: float = 0.25
     baseline_s: float = 3.0  # rolling baseline window
+    baseline_min_s: float = 0.5  # a baseline needs at least this much of the hand
     fast_motion: float = 0.25  # palm speed in hand sizes per frame
     # hand_vanish
     vanish_min_gap_s: float = 0.2
@@ -897,6 +898,9 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         share, n_judged = rolling_share(six, judge[seg], fr, half)
         most = six & (share > 0.5) & (n_judged >= half)
         dev = np.nan_to_num(np.where(extra, now, np.where(most, r, dev)))
+        dev = _against_the_rest(dev, now, stable_now, r, fr, judge[seg], half,
+                                ctx.frames(cfg.merge_gap_s, minimum=0),
+                                ctx.frames(cfg.baseline_min_s), cfg)
         cand = np.zeros(t.n, dtype=bool)
         cand[seg] = (np.abs(dev) >= 1) & judge[seg]
         sign = np.zeros(t.n)
@@ -911,6 +915,37 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                 continue  # the pixels lag a hand that is opening or closing
             out.append(_finger_finding(t, ctx, cfg, idx, span, float(np.median(sign[idx])),
                                        digits, lm_digits, support, gaps, valleys, seg))
+    return out
+
+
+def _against_the_rest(dev: NDF, now: NDF, stable_now: np.ndarray, r: NDF, fr: np.ndarray,
+                      judge: np.ndarray, half: int, merge_gap: int, min_rest: int,
+                      cfg: TemporalConfig) -> NDF:
+    """``dev`` plus the stable deviations that cover most of their own baseline window.
+
+    A deviation lasting more than half the ``baseline_s`` window around it is the mode
+    of that window, so the rolling baseline takes it for the hand's usual (a long defect,
+    or a short clip: generated clips often last a few seconds). Each stable run of one
+    nonzero residual that no other rule flagged (runs ``merge_gap`` apart joined) is
+    held against the rest of its window instead: the judged frames within ``half`` of
+    it, outside it. When there are at least ``min_rest`` of them and the pixels agree
+    with the skeleton (residual 0) in ``stable_frac`` of them, the run deviates.
+    """
+    out = dev.copy()
+    cand = stable_now & (np.nan_to_num(now) != 0) & (dev == 0) & judge
+    for a, b in find_runs(list(cand), merge_gap=merge_gap):
+        vals = now[a:b + 1][cand[a:b + 1]]
+        if np.any(vals != vals[0]):
+            continue
+        lo, hi = fr[a] - half, fr[b] + half
+        rest = judge & (fr >= lo) & (fr <= hi)
+        rest[a:b + 1] = False
+        rr = r[rest]
+        rr = rr[~np.isnan(rr)]
+        if len(rr) < min_rest:
+            continue
+        if np.mean(rr == 0) >= cfg.stable_frac:
+            out[a:b + 1] = np.where(cand[a:b + 1], vals[0], out[a:b + 1])
     return out
 
 
