@@ -336,6 +336,33 @@ def test_a_moving_hand_that_smears_is_judged_against_its_own_motion_blur():
                                   lambda i: 0.3 if inside(i) else 0.97)) == []
 
 
+def test_a_melt_or_collapse_longer_than_half_its_baseline_window_is_found():
+    # Frames 20-69 of 90 fill more than half of every 3 s baseline window holding them:
+    # a rolling median takes the melted blur (or the collapsed confidence) for the
+    # hand's usual. Held against the rest of the window (frames 0-19 and 70-89), the
+    # melt stands out, with the rest's numbers as the evidence's baseline.
+    melt = px_sequence({"px_blur": 0.75}, first=20, last=69)
+    evs = events_of(melt)
+    assert [e.type for e in evs] == ["low_confidence"], [(e.type, e.message) for e in evs]
+    assert abs(evs[0].start_frame - 20) <= 3 and abs(evs[0].end_frame - 69) <= 3, evs[0]
+    assert evs[0].evidence["blur_baseline"] == 0.35 and evs[0].evidence["blur_max"] == 0.75
+
+    def collapsed(i, hand):
+        h = low_score(i, hand)[0] if 20 <= i <= 69 else hand
+        return [dataclasses.replace(h, features={**h.features, **GOOD_PX})]
+
+    evs = events_of(sequence_all(collapsed))
+    assert [e.type for e in evs] == ["low_confidence"], [(e.type, e.message) for e in evs]
+    assert abs(evs[0].start_frame - 20) <= 3 and abs(evs[0].end_frame - 69) <= 3, evs[0]
+    assert evs[0].evidence["score_baseline"] == 0.97 and evs[0].evidence["score_min"] == 0.3
+    # Under 0.5 s of the hand outside the run (frames 80-89): nothing to hold it against.
+    assert events_of(px_sequence({"px_blur": 0.75}, first=0, last=79)) == []
+    # A moving hand's long blur is motion blur for all this rule knows (no rest at its
+    # own speed): the hand sweeps faster and blurs in 20-69 only.
+    slow_fast = lambda i: 0.12 if 20 <= i <= 69 else 0.03  # noqa: E731
+    assert events_of(_moving_blur(slow_fast, lambda i: 0.75 if 20 <= i <= 69 else 0.4)) == []
+
+
 def test_detector_mirror_with_continuous_pixels_is_not_a_flip():
     # MediaPipe itself sometimes answers with the mirrored hand for a while; the hand's
     # pixels then stay continuous (the box matches the previous frame), so no event.

@@ -452,6 +452,8 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     blur = np.array([p.get("px_blur", np.nan) if p.get("px_hand_size", 0) >= 40 else np.nan
                      for p in t.px], dtype=np.float64) if t.px else np.full(t.n, np.nan)
     history = ctx.frames(cfg.vanish_min_history_s, minimum=5)
+    min_rest = ctx.frames(cfg.baseline_min_s)
+    merge_gap = ctx.frames(cfg.merge_gap_s, minimum=0)
     for seg in _segments(t, ctx):
         if len(seg) < 2 * cfg.min_event_frames:
             continue
@@ -470,6 +472,22 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         rise = np.nan_to_num(b - usual_blur[seg])
         smear = rise > cfg.melt_blur_rise
         ok = still & judge[seg]
+        # A melt or a collapse filling most of its baseline window is that window's
+        # median: held against the rest of the window instead, on a still hand (a moving
+        # one's blur has no rest at its own speed to be held against).
+        long_args = (t.frames[seg], half, min_rest, merge_gap)
+        long_smear, rest_blur = _long_runs_against_rest(
+            np.where(ok, b, np.nan), *long_args, +1, cfg.melt_blur_rise)
+        smear |= long_smear
+        usual_blur[seg] = np.where(long_smear, rest_blur, usual_blur[seg])
+        rise = np.where(long_smear, b - rest_blur, rise)
+        long_collapse, rest_score = _long_runs_against_rest(
+            np.where(ok, score, np.nan), *long_args, -1, cfg.lowconf_drop)
+        long_collapse &= score < cfg.lowconf_score
+        drop = np.where(long_collapse, rest_score - score, drop)
+        collapse |= long_collapse
+        usual_score = np.full(t.n, np.nan)
+        usual_score[seg] = np.where(long_collapse, rest_score, med)
         # A collapse needs a confident hand before it: not the first frames of a track.
         confident_before = np.zeros(len(seg), dtype=bool)
         run = 0
@@ -489,14 +507,48 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                               f"{ev['score_min']:.2f} (usually {ev['score_baseline']:.2f}), "
                               f"edge blur {ev['blur_max']:.2f} "
                               f"(usually {ev['blur_baseline']:.2f})"),
-            lambda idx, seg=seg, usual_blur=usual_blur: {
+            lambda idx, usual_blur=usual_blur, usual_score=usual_score: {
                 "score_min": round(float(t.score[idx].min()), 3),
-                "score_baseline": round(float(_nanmedian(t.score[seg])), 3),
+                "score_baseline": round(float(_nanmedian(usual_score[idx])), 3),
                 "blur_max": round(float(np.nan_to_num(np.nanmax(blur[idx]) if np.isfinite(
                     blur[idx]).any() else 0.0)), 3),
                 "blur_baseline": round(float(np.nan_to_num(_nanmedian(usual_blur[idx]))), 3)},
         ))
     return out
+
+
+def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int,
+                            merge_gap: int, sign: int, rise: float) -> tuple[np.ndarray, NDF]:
+    """Runs of ``x`` (NaN = not judged) off the rest of their baseline window by more
+    than ``rise`` (``sign`` +1: above it, -1: below), for runs a rolling median misses.
+
+    A run spanning more than ``half`` frames is the median of every window around its
+    frames. Candidates are found against a rolling quantile toward the hand's usual side
+    (0.3 above, 0.7 below) over twice the window, which such a run seldom reaches. A
+    candidate run longer than ``half`` (runs ``merge_gap`` apart joined) counts when its
+    median is off by more than ``rise`` from the median of the rest of its window: the
+    judged frames within ``half`` of it, outside it, at least ``min_rest`` of them.
+    Returns the flagged observations and, on them, that rest median.
+    """
+    flagged = np.zeros(len(x), dtype=bool)
+    rest_median = np.full(len(x), np.nan)
+    if len(x) == 0 or not np.isfinite(x).any():
+        return flagged, rest_median
+    usual = rolling_quantile(x, frames, 2 * half, 0.3 if sign > 0 else 0.7)
+    cand = np.nan_to_num((x - usual) * sign, nan=0.0) > rise
+    for a, b in find_runs(list(cand), merge_gap=merge_gap):
+        if frames[b] - frames[a] + 1 <= half:
+            continue  # short enough for the rolling median
+        rest = np.isfinite(x) & (frames >= frames[a] - half) & (frames <= frames[b] + half)
+        rest[a:b + 1] = False
+        if np.count_nonzero(rest) < min_rest:
+            continue
+        base = float(np.median(x[rest]))
+        run = np.arange(a, b + 1)[cand[a:b + 1]]
+        if (float(np.median(x[run])) - base) * sign > rise:
+            flagged[run] = True
+            rest_median[run] = base
+    return flagged, rest_median
 
 
 def blur_at_like_speed(blur: NDF, speed: NDF, frames: np.ndarray, half_window: int,
