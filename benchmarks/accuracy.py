@@ -56,7 +56,7 @@ class Case:
     start: int  # excerpt range in the clean clip
     end: int
     a: int  # defect range within the excerpt
-    b: int  # -1: to the excerpt's last frame
+    b: int  # negative: from the excerpt's end (-1: its last frame)
     track_id: int
     seed: int
     tag: str = ""  # names a variant of a placement (its files must not collide)
@@ -165,11 +165,11 @@ def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
     if not bad.exists():
         excerpt(Path(clips) / case.clip, case.start, case.end, clean)
         b = case.b
-        if b < 0:  # the excerpt's last frame (an excerpt ends early at its clip's end)
+        if b < 0:  # counted from the excerpt's end (an excerpt ends early at its clip's end)
             from vidhand.video import open_video
 
             with open_video(clean) as source:
-                b = sum(1 for _ in source) - 1
+                b += sum(1 for _ in source)
         synthesize(clean, case.defect, case.a, b, bad, seed=case.seed)
     report, lm = analyze_cached(bad, workp)
     truth = json.loads(bad.with_suffix(".truth.json").read_text())
@@ -317,6 +317,55 @@ def overlaps(ev: tuple[int, int], a: int, b: int) -> bool:
     return ev[0] <= b + TOLERANCE and ev[1] >= a - TOLERANCE
 
 
+def print_variant(outcomes: list[dict[str, Any]], listing: bool) -> dict[str, Any]:
+    """Print per-type recall of the long-defect variant (``--long``) and return it."""
+    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    outside = 0
+    minutes = 0.0
+    for o in outcomes:
+        t = o["truth"]
+        a, b = t["start_frame"], t["end_frame"]
+        s = stats[t["defect"]]
+        s["n"] += 1
+        evs = [(e["start_frame"], e["end_frame"], e["type"]) for e in o["report"]["events"]]
+        hits = [e for e in evs if overlaps(e[:2], a, b)]
+        if hits:
+            s["hit"] += 1
+            s["type_ok"] += any(e[2] in t["expected_types"] for e in hits)
+            s["hand_hit"] += any(overlaps(e[:2], a, b) and mine
+                                 for e, mine in zip(evs, o["on_drawn_hand"], strict=True))
+        s["base_hit"] += any(overlaps(e, a, b) for e in o["baseline"])
+        outside += len(evs) - len(hits)
+        minutes += o["report"]["video"]["duration_s"] / 60.0
+        if listing:
+            print(f"  {Path(o['report']['video']['path']).name}: {t['defect']} {a}-{b}  "
+                  f"hits {hits}  outside {[e for e in evs if e not in hits]}")
+    frames = [o["truth"]["end_frame"] - o["truth"]["start_frame"] + 1 for o in outcomes]
+    share = [f / o["report"]["video"]["frame_count"] for f, o in zip(frames, outcomes,
+                                                                      strict=True)]
+    print()
+    print(f"defects over most of the excerpt ({min(frames)}-{max(frames)} frames, "
+          f"{min(share):.0%}-{max(share):.0%} of it):")
+    print(f"{'defect':16s} {'n':>3s} {'recall':>7s} {'type-match':>10s} | {'baseline recall':>15s}")
+    tot: dict[str, float] = defaultdict(float)
+    for d in DEFECTS:
+        s = stats[d]
+        for k, v in s.items():
+            tot[k] += v
+        print(f"{d:16s} {int(s['n']):3d} {_ratio(s['hit'], s['n']):>7s} "
+              f"{_ratio(s['type_ok'], s['hit']):>10s} | {_ratio(s['base_hit'], s['n']):>15s}")
+    print(f"{'all':16s} {int(tot['n']):3d} {_ratio(tot['hit'], tot['n']):>7s} "
+          f"{_ratio(tot['type_ok'], tot['hit']):>10s} | {_ratio(tot['base_hit'], tot['n']):>15s}")
+    print(f"(hits with an event on the very hand drawn on: {int(tot['hand_hit'])} of "
+          f"{int(tot['hit'])}; events outside the truth ranges: {outside}, in "
+          f"{minutes:.2f} min)")
+    return {"stats": stats, "outside_events": outside, "minutes": minutes}
+
+
+def _ratio(x: float, n: float) -> str:
+    return f"{x / n:5.2f}" if n else "  n/a"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its tables."""
     from vidhand.synth import Truth
@@ -330,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write all numbers here")
     parser.add_argument("--list", action="store_true",
                         help="also list each case's events (hits and outside the truth range)")
+    parser.add_argument("--long", action="store_true",
+                        help="also run every case with its defect drawn over all but the "
+                             "excerpt's first and last 10 frames (a glitch filling most of a "
+                             "short clip) and print their recall")
     args = parser.parse_args(argv)
     manifest = args.clips / "MANIFEST.tsv"
     if not manifest.exists():
@@ -431,9 +484,6 @@ def main(argv: list[str] | None = None) -> int:
                 base_flagged += 1
                 base_true += a - TOLERANCE <= f <= b + TOLERANCE
 
-    def pct(x: float, n: float) -> str:
-        return f"{x / n:5.2f}" if n else "  n/a"
-
     print(f"vidhand accuracy benchmark  ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"{len(cases)} synthesized cases, {minutes:.2f} min of real footage, "
           f"{time.perf_counter() - t_start:.0f} s)")
@@ -450,10 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         s = stats[d]
         for k, v in s.items():
             tot[k] += v
-        print(f"{d:16s} {int(s['n']):3d} {pct(s['hit'], s['n']):>7s} "
-              f"{pct(s['type_ok'], s['hit']):>10s} | {pct(s['base_hit'], s['n']):>15s}")
-    print(f"{'all':16s} {int(tot['n']):3d} {pct(tot['hit'], tot['n']):>7s} "
-          f"{pct(tot['type_ok'], tot['hit']):>10s} | {pct(tot['base_hit'], tot['n']):>15s}")
+        print(f"{d:16s} {int(s['n']):3d} {_ratio(s['hit'], s['n']):>7s} "
+              f"{_ratio(s['type_ok'], s['hit']):>10s} | {_ratio(s['base_hit'], s['n']):>15s}")
+    print(f"{'all':16s} {int(tot['n']):3d} {_ratio(tot['hit'], tot['n']):>7s} "
+          f"{_ratio(tot['type_ok'], tot['hit']):>10s} | {_ratio(tot['base_hit'], tot['n']):>15s}")
     print(f"(hits with an event on the very hand drawn on: {int(tot['hand_hit'])} of "
           f"{int(tot['hit'])})")
     hidden = [o for o in outcomes if o["truth"]["params"].get("visible") is False]
@@ -477,9 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'false alarms / min, outside truth ranges':44s} "
           f"{out_fa / max(synth_minutes, 1e-9):9.2f} {out_fa_base / max(synth_minutes, 1e-9):9.2f}")
     print(f"{'hits on as long a window without defect':44s} "
-          f"{pct(chance['ours'], chance['n']):>9s} {pct(chance['base'], chance['n']):>9s}")
+          f"{_ratio(chance['ours'], chance['n']):>9s} {_ratio(chance['base'], chance['n']):>9s}")
     print(f"{'frame-level precision on synthesized clips':44s} "
-          f"{pct(flagged_true, flagged_frames):>9s} {pct(base_true, base_flagged):>9s}")
+          f"{_ratio(flagged_true, flagged_frames):>9s} {_ratio(base_true, base_flagged):>9s}")
     found = 0
     if whole_outcomes:
         found = sum(any(e["type"] == "extra_finger" for e in o["report"]["events"])
@@ -494,6 +544,16 @@ def main(argv: list[str] | None = None) -> int:
                 whole_evs = [(e["type"], e["start_frame"], e["end_frame"])
                              for e in o["report"]["events"]]
                 print(f"  {Path(o['report']['video']['path']).name}: {whole_evs}")
+    long_stats = None
+    if args.long:
+        # The same excerpts with the defect over all but their first and last 10 frames:
+        # most of a 2-4 s clip, longer than half of a check's 3 s baseline window.
+        long_cases = [dataclasses.replace(c, a=10, b=-11, tag="long") for c in cases]
+        with ProcessPoolExecutor(args.jobs) as pool:
+            long_outcomes = list(pool.map(run_case, long_cases,
+                                          [str(args.clips)] * len(long_cases),
+                                          [str(args.work)] * len(long_cases)))
+        long_stats = print_variant(long_outcomes, args.list)
     print()
     print("per real clip (seconds, vidhand events, baseline events):")
     for rel, secs, ours, base in per_clip:
@@ -518,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "faint_cases": len(faint),
                                          "baseline_fa_per_min": fa_base / minutes,
                                          "whole_excerpt_extra_finger": {
-                                             "n": len(whole_outcomes), "found": found}},
+                                             "n": len(whole_outcomes), "found": found},
+                                         "long_defects": long_stats},
                                         indent=2))
     return 0
 

@@ -524,7 +524,8 @@ def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int
 
     A run spanning more than ``half`` frames is the median of every window around its
     frames. Candidates are found against a rolling quantile toward the hand's usual side
-    (0.3 above, 0.7 below) over twice the window, which such a run seldom reaches. A
+    (0.1 above, 0.9 below) over twice the window, which such a run reaches only when it
+    fills nine tenths of that (then too little of the hand is left to hold it against). A
     candidate run longer than ``half`` (runs ``merge_gap`` apart joined) counts when its
     median is off by more than ``rise`` from the median of the rest of its window: the
     judged frames within ``half`` of it, outside it, at least ``min_rest`` of them.
@@ -534,7 +535,7 @@ def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int
     rest_median = np.full(len(x), np.nan)
     if len(x) == 0 or not np.isfinite(x).any():
         return flagged, rest_median
-    usual = rolling_quantile(x, frames, 2 * half, 0.3 if sign > 0 else 0.7)
+    usual = rolling_quantile(x, frames, 2 * half, 0.1 if sign > 0 else 0.9)
     cand = np.nan_to_num((x - usual) * sign, nan=0.0) > rise
     for a, b in find_runs(list(cand), merge_gap=merge_gap):
         if frames[b] - frames[a] + 1 <= half:
