@@ -338,8 +338,11 @@ def print_variant(outcomes: list[dict[str, Any]], listing: bool) -> dict[str, An
         outside += len(evs) - len(hits)
         minutes += o["report"]["video"]["duration_s"] / 60.0
         if listing:
+            other = [e for e, mine in zip(evs, o["on_drawn_hand"], strict=True)
+                     if e in hits and not mine]
             print(f"  {Path(o['report']['video']['path']).name}: {t['defect']} {a}-{b}  "
-                  f"hits {hits}  outside {[e for e in evs if e not in hits]}")
+                  f"hits {hits}  " + (f"(on another hand: {other})  " if other else "")
+                  + f"outside {[e for e in evs if e not in hits]}")
     frames = [o["truth"]["end_frame"] - o["truth"]["start_frame"] + 1 for o in outcomes]
     share = [f / o["report"]["video"]["frame_count"] for f, o in zip(frames, outcomes,
                                                                       strict=True)]
