@@ -317,38 +317,27 @@ def overlaps(ev: tuple[int, int], a: int, b: int) -> bool:
     return ev[0] <= b + TOLERANCE and ev[1] >= a - TOLERANCE
 
 
-def print_variant(outcomes: list[dict[str, Any]], listing: bool) -> dict[str, Any]:
-    """Print per-type recall of the long-defect variant (``--long``) and return it."""
-    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    outside = 0
-    minutes = 0.0
-    for o in outcomes:
-        t = o["truth"]
-        a, b = t["start_frame"], t["end_frame"]
-        s = stats[t["defect"]]
-        s["n"] += 1
-        evs = [(e["start_frame"], e["end_frame"], e["type"]) for e in o["report"]["events"]]
-        hits = [e for e in evs if overlaps(e[:2], a, b)]
-        if hits:
-            s["hit"] += 1
-            s["type_ok"] += any(e[2] in t["expected_types"] for e in hits)
-            s["hand_hit"] += any(overlaps(e[:2], a, b) and mine
-                                 for e, mine in zip(evs, o["on_drawn_hand"], strict=True))
-        s["base_hit"] += any(overlaps(e, a, b) for e in o["baseline"])
-        outside += len(evs) - len(hits)
-        minutes += o["report"]["video"]["duration_s"] / 60.0
-        if listing:
-            other = [e for e, mine in zip(evs, o["on_drawn_hand"], strict=True)
-                     if e in hits and not mine]
-            print(f"  {Path(o['report']['video']['path']).name}: {t['defect']} {a}-{b}  "
-                  f"hits {hits}  " + (f"(on another hand: {other})  " if other else "")
-                  + f"outside {[e for e in evs if e not in hits]}")
-    frames = [o["truth"]["end_frame"] - o["truth"]["start_frame"] + 1 for o in outcomes]
-    share = [f / o["report"]["video"]["frame_count"] for f, o in zip(frames, outcomes,
-                                                                      strict=True)]
-    print()
-    print(f"defects over most of the excerpt ({min(frames)}-{max(frames)} frames, "
-          f"{min(share):.0%}-{max(share):.0%} of it):")
+def count_hits(s: dict[str, float], o: dict[str, Any],
+               ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]],
+                          list[tuple[int, int, str]]]:
+    """Count one case into its type's stats ``s`` (n, hit, type_ok, hand_hit); return its
+    events, the hits among them and the hits on another hand than the one drawn on."""
+    t = o["truth"]
+    a, b = t["start_frame"], t["end_frame"]
+    s["n"] += 1
+    evs = [(e["start_frame"], e["end_frame"], e["type"]) for e in o["report"]["events"]]
+    hits = [e for e in evs if overlaps(e[:2], a, b)]
+    pairs = list(zip(evs, o["on_drawn_hand"], strict=True))
+    if hits:
+        s["hit"] += 1
+        s["type_ok"] += any(e[2] in t["expected_types"] for e in hits)
+        # The issue's recall counts any event in the range; this also asks for the hand.
+        s["hand_hit"] += any(overlaps(e[:2], a, b) and mine for e, mine in pairs)
+    return evs, hits, [e for e, mine in pairs if e in hits and not mine]
+
+
+def print_type_table(stats: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Print n / recall / type-match / baseline recall per defect type; return the totals."""
     print(f"{'defect':16s} {'n':>3s} {'recall':>7s} {'type-match':>10s} | {'baseline recall':>15s}")
     tot: dict[str, float] = defaultdict(float)
     for d in DEFECTS:
@@ -359,6 +348,33 @@ def print_variant(outcomes: list[dict[str, Any]], listing: bool) -> dict[str, An
               f"{_ratio(s['type_ok'], s['hit']):>10s} | {_ratio(s['base_hit'], s['n']):>15s}")
     print(f"{'all':16s} {int(tot['n']):3d} {_ratio(tot['hit'], tot['n']):>7s} "
           f"{_ratio(tot['type_ok'], tot['hit']):>10s} | {_ratio(tot['base_hit'], tot['n']):>15s}")
+    return tot
+
+
+def print_variant(outcomes: list[dict[str, Any]], listing: bool) -> dict[str, Any]:
+    """Print per-type recall of the long-defect variant (``--long``) and return it."""
+    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    outside = 0
+    minutes = 0.0
+    for o in outcomes:
+        t = o["truth"]
+        a, b = t["start_frame"], t["end_frame"]
+        s = stats[t["defect"]]
+        evs, hits, other = count_hits(s, o)
+        s["base_hit"] += any(overlaps(e, a, b) for e in o["baseline"])
+        outside += len(evs) - len(hits)
+        minutes += o["report"]["video"]["duration_s"] / 60.0
+        if listing:
+            print(f"  {Path(o['report']['video']['path']).name}: {t['defect']} {a}-{b}  "
+                  f"hits {hits}  " + (f"(on another hand: {other})  " if other else "")
+                  + f"outside {[e for e in evs if e not in hits]}")
+    frames = [o["truth"]["end_frame"] - o["truth"]["start_frame"] + 1 for o in outcomes]
+    share = [f / o["report"]["video"]["frame_count"] for f, o in zip(frames, outcomes,
+                                                                      strict=True)]
+    print()
+    print(f"defects over most of the excerpt ({min(frames)}-{max(frames)} frames, "
+          f"{min(share):.0%}-{max(share):.0%} of it):")
+    tot = print_type_table(stats)
     print(f"(hits with an event on the very hand drawn on: {int(tot['hand_hit'])} of "
           f"{int(tot['hit'])}; events outside the truth ranges: {outside}, in "
           f"{minutes:.2f} min)")
@@ -445,15 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         t = o["truth"]
         a, b = t["start_frame"], t["end_frame"]
         s = stats[t["defect"]]
-        s["n"] += 1
-        evs = [(e["start_frame"], e["end_frame"], e["type"]) for e in o["report"]["events"]]
-        hits = [e for e in evs if overlaps(e[:2], a, b)]
-        if hits:
-            s["hit"] += 1
-            s["type_ok"] += any(e[2] in t["expected_types"] for e in hits)
-            # The issue's recall counts any event in the range; this also asks for the hand.
-            s["hand_hit"] += any(overlaps(e[:2], a, b) and mine
-                                 for e, mine in zip(evs, o["on_drawn_hand"], strict=True))
+        evs, hits, other = count_hits(s, o)
         if Truth.from_dict(t).hardly_shows:
             faint.append((t["defect"], bool(hits)))
         bhits = [e for e in o["baseline"] if overlaps(e, a, b)]
@@ -462,8 +470,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             name = Path(o["report"]["video"]["path"]).name
             shown = t.get("frames_visible")
-            other = [e for e, mine in zip(evs, o["on_drawn_hand"], strict=True)
-                     if e in hits and not mine]
             print(f"  {name}: {t['defect']} {a}-{b}  hits {hits}  "
                   + (f"(on another hand: {other})  " if other else "")
                   + f"outside {[e for e in evs if e not in hits]}  clean {o['clean_events']}"
@@ -497,16 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"synthesized clips: {len(outcomes) + len(whole_outcomes)}, "
           f"digest {digest.hexdigest()[:16]}")
     print()
-    print(f"{'defect':16s} {'n':>3s} {'recall':>7s} {'type-match':>10s} | {'baseline recall':>15s}")
-    tot = defaultdict(float)
-    for d in DEFECTS:
-        s = stats[d]
-        for k, v in s.items():
-            tot[k] += v
-        print(f"{d:16s} {int(s['n']):3d} {_ratio(s['hit'], s['n']):>7s} "
-              f"{_ratio(s['type_ok'], s['hit']):>10s} | {_ratio(s['base_hit'], s['n']):>15s}")
-    print(f"{'all':16s} {int(tot['n']):3d} {_ratio(tot['hit'], tot['n']):>7s} "
-          f"{_ratio(tot['type_ok'], tot['hit']):>10s} | {_ratio(tot['base_hit'], tot['n']):>15s}")
+    tot = print_type_table(stats)
     print(f"(hits with an event on the very hand drawn on: {int(tot['hand_hit'])} of "
           f"{int(tot['hit'])})")
     hidden = [o for o in outcomes if o["truth"]["params"].get("visible") is False]
