@@ -517,6 +517,16 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     return out
 
 
+def _rest_of_window(frames: np.ndarray, a: int, b: int, half: int, valid: np.ndarray,
+                    ) -> np.ndarray:
+    """The ``valid`` observations within ``half`` frames of the run ``a``..``b``
+    (observation indices), outside it: what a run is held against when it fills most
+    of its own baseline window."""
+    rest = valid & (frames >= frames[a] - half) & (frames <= frames[b] + half)
+    rest[a:b + 1] = False
+    return rest
+
+
 def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int,
                             merge_gap: int, sign: int, rise: float) -> tuple[np.ndarray, NDF]:
     """Runs of ``x`` (NaN = not judged) off the rest of their baseline window by more
@@ -540,8 +550,7 @@ def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int
     for a, b in find_runs(list(cand), merge_gap=merge_gap):
         if frames[b] - frames[a] + 1 <= half:
             continue  # short enough for the rolling median
-        rest = np.isfinite(x) & (frames >= frames[a] - half) & (frames <= frames[b] + half)
-        rest[a:b + 1] = False
+        rest = _rest_of_window(frames, a, b, half, np.isfinite(x))
         if np.count_nonzero(rest) < min_rest:
             continue
         base = float(np.median(x[rest]))
@@ -923,6 +932,8 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     out: list[Finding] = []
     short = ctx.frames(cfg.stable_s / 2, minimum=2)
     half = ctx.frames(cfg.baseline_s / 2)
+    merge_gap = ctx.frames(cfg.merge_gap_s, minimum=0)
+    min_rest = ctx.frames(cfg.baseline_min_s)
     for seg in _segments(t, ctx):
         if len(seg) < 3 * cfg.min_event_frames:
             continue
@@ -951,14 +962,13 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         share, n_judged = rolling_share(six, judge[seg], fr, half)
         most = six & (share > 0.5) & (n_judged >= half)
         dev = np.nan_to_num(np.where(extra, now, np.where(most, r, dev)))
-        dev = _against_the_rest(dev, now, stable_now, r, fr, judge[seg], half,
-                                ctx.frames(cfg.merge_gap_s, minimum=0),
-                                ctx.frames(cfg.baseline_min_s), cfg)
+        dev = _against_the_rest(dev, now, stable_now, r, fr, judge[seg], half, merge_gap,
+                                min_rest, cfg)
         cand = np.zeros(t.n, dtype=bool)
         cand[seg] = (np.abs(dev) >= 1) & judge[seg]
         sign = np.zeros(t.n)
         sign[seg] = np.sign(dev)
-        for a, b in find_runs(list(cand), merge_gap=ctx.frames(cfg.merge_gap_s, minimum=0)):
+        for a, b in find_runs(list(cand), merge_gap=merge_gap):
             idx = np.arange(a, b + 1)[cand[a:b + 1]]
             span = int(t.frames[b] - t.frames[a] + 1)
             if len(idx) < max(cfg.min_event_frames, ctx.frames(cfg.min_event_s)):
@@ -990,11 +1000,7 @@ def _against_the_rest(dev: NDF, now: NDF, stable_now: np.ndarray, r: NDF, fr: np
         vals = now[a:b + 1][cand[a:b + 1]]
         if np.any(vals != vals[0]):
             continue
-        lo, hi = fr[a] - half, fr[b] + half
-        rest = judge & (fr >= lo) & (fr <= hi)
-        rest[a:b + 1] = False
-        rr = r[rest]
-        rr = rr[~np.isnan(rr)]
+        rr = r[_rest_of_window(fr, a, b, half, judge & ~np.isnan(r))]
         if len(rr) < min_rest:
             continue
         if np.mean(rr == 0) >= cfg.stable_frac:
