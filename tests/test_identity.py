@@ -98,3 +98,83 @@ def test_box_iou(a, b, iou):
     import numpy as np
 
     assert box_iou(np.array(a, float), np.array(b, float)) == pytest.approx(iou)
+
+
+# --- joining tracks across longer detector gaps (IdentityTracker.linked) -------------
+
+def lost_and_found(gap=range(10, 25), before=(200, 240), after=(230, 250), n=40,
+                   label_after="right", size_after=120.0, cut_at=None, other=None):
+    """One hand, undetected in ``gap``, found again at ``after``; ``other``: a second
+    hand's (before, after) positions with the same gap. ``cut_at``: a scene cut."""
+    frames = []
+    for i in range(n):
+        hands = []
+        if i not in gap:
+            late = i > max(gap)
+            hands.append(make_hand(after if late else before,
+                                   size_px=size_after if late else 120.0,
+                                   handedness=label_after if late else "right"))
+            if other is not None:
+                hands.append(make_hand(other[1] if late else other[0]))
+        f = make_frame(i, hands)
+        f.features["scene_diff"] = 0.5 if i == cut_at else 0.01
+        frames.append(f)
+    return frames
+
+
+def test_hand_found_again_after_half_a_second_keeps_its_track():
+    out, ids = run(lost_and_found())
+    assert len(ids.tracks()) == 2  # frame to frame: 0.5 s is too long a gap
+    hands, id_map = ids.linked(min_frames=3)
+    assert len(hands) == 1 and ids.links == 1
+    assert (hands[0].track_id, hands[0].first_frame, hands[0].last_frame,
+            hands[0].frames_observed, hands[0].handedness) == (1, 0, 39, 25, "right")
+    assert {id_map[h.track_id] for f in out for h in f.hands} == {1}
+
+
+@pytest.mark.parametrize(("why", "kw", "settings"), [
+    ("other label", {"label_after": "left"}, {}),
+    ("too far for the time", {"after": (560, 420)}, {}),
+    ("gap longer than link_gap_s", {"gap": range(10, 60), "n": 70}, {}),
+    ("twice the size", {"size_after": 250.0}, {}),
+    ("scene cut in the gap", {"cut_at": 17}, {}),
+    ("linking switched off", {}, {"link_gap_s": 0.0}),
+])
+def test_not_joined(why, kw, settings):
+    _, ids = run(lost_and_found(**kw), **settings)
+    hands, id_map = ids.linked(min_frames=3)
+    assert len(hands) == 2, why
+    assert sorted(id_map.values()) == [1, 2]
+
+
+def test_two_hands_lost_together_are_found_again_each_by_its_own():
+    # Both hands (same label, so only where they are can tell them apart) vanish for
+    # 0.5 s and come back a little inward; each must continue its own track.
+    frames = lost_and_found(before=(120, 240), after=(170, 240),
+                            other=((520, 240), (470, 240)))
+    out, ids = run(frames)
+    hands, id_map = ids.linked(min_frames=3)
+    assert len(hands) == 2
+    by_hand: dict[int, set[int]] = {}
+    for f in out:
+        for h in f.hands:
+            side = "left half" if h.palm_center_px[0] < 320 else "right half"
+            by_hand.setdefault(id_map[h.track_id], set()).add(side)
+    assert sorted(map(sorted, by_hand.values())) == [["left half"], ["right half"]]
+
+
+def test_noise_tracks_are_not_joined_or_numbered():
+    frames = lost_and_found(gap=range(10, 30))
+    # a two-frame blip elsewhere during the gap is detector noise (min_frames=3)
+    frames[12] = make_frame(12, [make_hand((520, 100))])
+    frames[13] = make_frame(13, [make_hand((520, 100))])
+    _, ids = run(frames)
+    hands, id_map = ids.linked(min_frames=3)
+    assert len(hands) == 1 and len(id_map) == 2  # the blip has no number
+
+
+def test_old_reports_replay_without_links():
+    settings = IdentityTracker(Fraction(30)).settings
+    old = {k: v for k, v in settings.items() if not k.startswith("link_")}
+    assert IdentityTracker.from_settings(Fraction(30), old).link_gap_s == 0.0
+    assert IdentityTracker.from_settings(Fraction(30), settings).link_gap_s == 1.5

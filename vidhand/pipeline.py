@@ -42,7 +42,9 @@ class AnalysisOptions:
         max_side: analyse frames downscaled so their longest side is at most this.
         hand_model: path of a user ``hand_landmarker.task`` (default: bundled model).
         profile: verdict thresholds: ``strict``, ``balanced`` or ``lenient``.
-        max_gap_s: how long a hand may go undetected and keep its identity.
+        max_gap_s: how long a hand may go undetected and keep its identity frame to frame.
+        link_gap_s: longest detector gap across which a hand found again near where it
+            was lost (same size and label, no scene cut) keeps its identity (0: never).
         min_track_frames: tracks seen in fewer frames are detector noise, not hands.
         pixel_evidence: measure digits, finger gaps and mask quality in each hand's pixels
             (off: landmark evidence only, faster).
@@ -55,6 +57,7 @@ class AnalysisOptions:
     hand_model: str | None = None
     profile: str = "balanced"
     max_gap_s: float = 0.3
+    link_gap_s: float = 1.5
     min_track_frames: int = 3
     pixel_evidence: bool = True
     check_options: dict[str, Any] = field(default_factory=dict)
@@ -217,7 +220,8 @@ def _run_stages(
     progress: ProgressCallback | None,
     total: int | None,
 ) -> _StageResult:
-    identity = IdentityTracker(frame_rate=info.frame_rate, max_gap_s=opts.max_gap_s)
+    identity = IdentityTracker(frame_rate=info.frame_rate, max_gap_s=opts.max_gap_s,
+                               link_gap_s=opts.link_gap_s)
     for check in checks:
         check.begin(info)
     findings: list[Finding] = []
@@ -240,24 +244,24 @@ def _run_stages(
         if progress is not None:
             progress(count, total)
     all_tracks = identity.tracks()
-    kept = [t for t in all_tracks if t.frames_observed >= opts.min_track_frames]
-    # Renumber confirmed tracks 1..n by first appearance; noise tracks drop out.
-    id_map = {t.track_id: i for i, t in enumerate(kept, start=1)}
+    # Confirmed tracks, joined across longer detector gaps, renumbered 1..n by first
+    # appearance; noise tracks drop out.
+    tracks, id_map = identity.linked(opts.min_track_frames)
     findings = [dataclasses.replace(f, track_id=id_map[f.track_id]) for f in findings
                 if f.track_id is None or f.track_id in id_map]
     for check in checks:
         check.remap_tracks(id_map)
         findings.extend(check.finalize())
-    tracks = [Track(track_id=id_map[t.track_id], handedness=t.handedness,
-                    first_frame=t.first_frame, last_frame=t.last_frame,
-                    frames_observed=t.frames_observed) for t in kept]
     dur = (last_pts - first_pts) + 1.0 / float(info.frame_rate) if count else 0.0
     events = _number_events(findings, pts, info.frame_rate)
     notes: list[str] = [n for c in checks for n in getattr(c, "notes", [])]
-    dropped = len(all_tracks) - len(kept)
+    dropped = len(all_tracks) - len(id_map)
     if dropped:
         notes.append(f"{dropped} detection(s) lasting under {opts.min_track_frames} frames "
                      f"ignored as detector noise")
+    if identity.links:
+        notes.append(f"{identity.links} detector gap(s) of up to {opts.link_gap_s:g} s bridged: "
+                     f"the hand found again near where it was lost keeps its track")
     if identity.duplicates_dropped:
         notes.append(f"{identity.duplicates_dropped} duplicate detection(s) of one hand merged")
     return _StageResult(frame_count=count, duration_s=dur, frames_with_hands=with_hands,
@@ -317,9 +321,7 @@ def tracked_hand_frames(report: Report) -> list[HandFrame]:
     rec = read_landmarks(report.landmarks_file)
     identity = IdentityTracker.from_settings(report.frame_rate, report.settings["identity"])
     tracked = [identity.update(hf) for hf in rec.hand_frames()]
-    min_frames = int(report.settings.get("min_track_frames", 1))
-    kept = [t for t in identity.tracks() if t.frames_observed >= min_frames]
-    id_map = {t.track_id: i for i, t in enumerate(kept, start=1)}
+    _, id_map = identity.linked(int(report.settings.get("min_track_frames", 1)))
     return [dataclasses.replace(hf, hands=tuple(h.with_track(id_map[h.track_id])
                                                 for h in hf.hands if h.track_id in id_map))
             for hf in tracked]

@@ -198,10 +198,21 @@ class TemporalModel(Check):
         return []
 
     def remap_tracks(self, id_map: dict[int, int]) -> None:
-        """Adopt the report's track ids; drop tracks that are detector noise."""
-        self._buffers = {id_map[k]: b for k, b in self._buffers.items() if k in id_map}
-        for new, buf in self._buffers.items():
-            buf.track_id = new
+        """Adopt the report's track ids; drop tracks that are detector noise.
+
+        Several tracks mapped to one id (a hand found again after a detector gap) become
+        one track: their observations never share a frame.
+        """
+        merged: dict[int, TrackBuffer] = {}
+        for k, buf in sorted(self._buffers.items(), key=lambda kv: kv[1].rows[0][0]):
+            if k not in id_map:
+                continue
+            if id_map[k] in merged:
+                merged[id_map[k]].rows.extend(buf.rows)
+            else:
+                merged[id_map[k]] = buf
+                buf.track_id = id_map[k]
+        self._buffers = merged
         if self._ctx is not None:
             # Noise tracks keep a negative id: their boxes still count as other hands.
             self._ctx.boxes = {f: [(id_map.get(tid, -1 - tid), b) for tid, b in boxes]
@@ -214,8 +225,8 @@ class TemporalModel(Check):
             return []
         tracks = [b.to_data() for b in self._buffers.values()]
         for t in tracks:
-            ctx.track_spans[t.track_id] = (int(t.frames[0]), int(t.frames[-1]),
-                                           t.center[-1], float(np.median(t.size)))
+            resumed = np.flatnonzero(np.diff(t.frames) > 1) + 1
+            ctx.track_starts[t.track_id] = [int(t.frames[i]) for i in (0, *resumed)]
         findings: list[Finding] = []
         for t in tracks:
             small = float(np.mean(t.size < self.config.min_hand_px)) if t.n else 0.0
@@ -418,19 +429,20 @@ def _ghost_gone(ctx: ClipContext, last: int, box: NDF, until: int, use_before: b
 
 
 def _returns_as(ctx: ClipContext, t: TrackData, last: int) -> int:
-    """First frame where another track starts near where ``t`` was last seen (or -1)."""
+    """First frame after ``last`` where another track starts, or resumes after a gap,
+    near where ``t`` was last seen (or -1)."""
     size = float(np.median(t.size))
     best = -1
-    for tid, (first, _end, _c, _s) in ctx.track_spans.items():
-        if tid == t.track_id or first <= last:
+    for tid, starts in ctx.track_starts.items():
+        if tid == t.track_id:
             continue
-        boxes = ctx.boxes.get(first, [])
-        for other_id, b in boxes:
-            if other_id != tid:
+        for first in starts:
+            if first <= last or (best >= 0 and first >= best):
                 continue
-            c = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
-            if np.linalg.norm(c - t.center[-1]) <= 1.5 * size and (best < 0 or first < best):
-                best = first
+            for other_id, b in ctx.boxes.get(first, []):
+                c = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
+                if other_id == tid and np.linalg.norm(c - t.center[-1]) <= 1.5 * size:
+                    best = first
     return best
 
 

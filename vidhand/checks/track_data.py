@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vidhand.evidence.landmarks import entanglement, landmark_features
-from vidhand.tracking.identity import box_iou
+from vidhand.tracking.identity import SceneCuts, box_iou
 from vidhand.types import Hand, HandFrame
 
 NDF = npt.NDArray[np.float64]
@@ -29,11 +29,16 @@ class ClipContext:
     frame_rate: Fraction
     frame_size_wh: tuple[int, int]
     last_frame: int = -1
-    cuts: list[int] = field(default_factory=list)
-    scene_diff: dict[int, float] = field(default_factory=dict)
+    scene: SceneCuts = field(default_factory=SceneCuts)
     boxes: dict[int, list[tuple[int, NDF]]] = field(default_factory=dict)
     ghosts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    track_spans: dict[int, tuple[int, int, NDF, float]] = field(default_factory=dict)
+    #: per track, the frames where it starts or resumes after a detector gap
+    track_starts: dict[int, list[int]] = field(default_factory=dict)
+
+    @property
+    def cuts(self) -> list[int]:
+        """Frames where a scene cut was found, in order."""
+        return self.scene.frames
 
     @property
     def fps(self) -> float:
@@ -166,13 +171,8 @@ def buffer_hands(buffers: dict[int, TrackBuffer], hand_frame: HandFrame) -> None
             hand.landmarks_px, [h.landmarks_px for h in hand_frame.hands if h is not hand]))
 
 
-def record_frame(ctx: ClipContext, hand_frame: HandFrame, cut_ratio: float = 4.0,
-                 cut_min: float = 0.08) -> None:
-    """Update the clip context with one frame: boxes, ghosts and scene-cut detection.
-
-    A cut is a frame whose ``scene_diff`` exceeds both ``cut_min`` and ``cut_ratio``
-    times the median of the previous ten frames' differences.
-    """
+def record_frame(ctx: ClipContext, hand_frame: HandFrame) -> None:
+    """Update the clip context with one frame: boxes, ghosts and scene cuts."""
     f = hand_frame.frame_index
     ctx.last_frame = f
     ctx.boxes[f] = [(h.track_id if h.track_id is not None else -1,
@@ -180,11 +180,4 @@ def record_frame(ctx: ClipContext, hand_frame: HandFrame, cut_ratio: float = 4.0
     ghosts = hand_frame.features.get("ghosts")
     if ghosts:
         ctx.ghosts[f] = ghosts
-    diff = hand_frame.features.get("scene_diff")
-    if diff is None:
-        return
-    recent = [ctx.scene_diff[k] for k in range(f - 10, f) if k in ctx.scene_diff]
-    ctx.scene_diff[f] = float(diff)
-    base = float(np.median(recent)) if recent else 0.0
-    if diff >= cut_min and diff >= cut_ratio * max(base, 0.01):
-        ctx.cuts.append(f)
+    ctx.scene.add(f, hand_frame.features.get("scene_diff"))

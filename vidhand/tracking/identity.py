@@ -7,11 +7,18 @@ distance (normalised by hand size, against a constant-velocity prediction so two
 hands that cross keep their ids), box overlap and, weakly, the handedness label.
 A track survives gaps up to ``max_gap_s`` so a missed frame does not make a new hand.
 
+When the video ends, :meth:`IdentityTracker.linked` joins tracks across longer detector
+gaps (up to ``link_gap_s``): a track that starts where another ended a moment before,
+at a plausible distance for the time between them, with a hand of the same size and the
+same majority label, and no scene cut in between, is the same hand found again. Ends are
+matched to starts with one assignment over the whole video, so two candidates never
+share one hand.
+
 Example:
     >>> from vidhand.tracking.identity import IdentityTracker
     >>> ids = IdentityTracker(frame_rate=Fraction(30))
     >>> tracked = [ids.update(hf) for hf in hand_frames]
-    >>> tracks = ids.tracks()
+    >>> tracks, id_map = ids.linked(min_frames=3)   # id_map: frame-level id -> hand
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ class _TrackState:
     first_frame: int
     frames_observed: int = 1
     votes: Counter[str] = field(default_factory=Counter)
+    first_center: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
+    first_size: float = 0.0
 
     def predict(self, frame_index: int) -> npt.NDArray[np.float64]:
         return self.center + self.velocity * (frame_index - self.last_frame)
@@ -70,6 +79,10 @@ class IdentityTracker:
             hand detected twice; the less confident one is dropped.
         max_gap_frames: the gap allowance in frames; overrides ``max_gap_s``.
         max_scale_change: largest hand-size ratio between consecutive frames of one track.
+        link_gap_s: longest detector gap :meth:`linked` joins two tracks across (0: never).
+        link_distance: palm-centre distance, in hand sizes, within which a track starting
+            after a gap can continue one that ended ...
+        link_speed: ... plus this many hand sizes per second of gap.
     """
 
     def __init__(
@@ -81,9 +94,14 @@ class IdentityTracker:
         duplicate_iou: float = 0.6,
         max_gap_frames: int | None = None,
         max_scale_change: float = 1.6,
+        link_gap_s: float = 1.5,
+        link_distance: float = 1.5,
+        link_speed: float = 1.0,
     ) -> None:
         if max_gap_s < 0:
             raise ValueError(f"max_gap_s must be >= 0, got {max_gap_s}")
+        if link_gap_s < 0:
+            raise ValueError(f"link_gap_s must be >= 0, got {link_gap_s}")
         if max_gap_frames is None:
             max_gap_frames = max(1, math.ceil(max_gap_s * float(frame_rate)))
         self.max_gap_frames = max_gap_frames
@@ -91,10 +109,16 @@ class IdentityTracker:
         self.handedness_weight = handedness_weight
         self.duplicate_iou = duplicate_iou
         self.max_scale_change = max_scale_change
+        self.frame_rate = float(frame_rate)
+        self.link_gap_s = link_gap_s
+        self.link_distance = link_distance
+        self.link_speed = link_speed
         self._live: list[_TrackState] = []
         self._done: list[_TrackState] = []
         self._next_id = 1
         self.duplicates_dropped = 0
+        self.cuts = SceneCuts()
+        self.links = 0
 
     @classmethod
     def from_settings(cls, frame_rate: Fraction | float, settings: dict[str, float],
@@ -104,14 +128,20 @@ class IdentityTracker:
                    max_distance=settings["max_distance"],
                    handedness_weight=settings["handedness_weight"],
                    duplicate_iou=settings["duplicate_iou"],
-                   max_scale_change=settings.get("max_scale_change", 1.6))
+                   max_scale_change=settings.get("max_scale_change", 1.6),
+                   # Reports written before tracks were linked replay without links.
+                   link_gap_s=settings.get("link_gap_s", 0.0),
+                   link_distance=settings.get("link_distance", 1.5),
+                   link_speed=settings.get("link_speed", 1.0))
 
     @property
     def settings(self) -> dict[str, float]:
         """Parameters that change identities (recorded in the report)."""
         return {"max_gap_frames": self.max_gap_frames, "max_distance": self.max_distance,
                 "handedness_weight": self.handedness_weight,
-                "duplicate_iou": self.duplicate_iou, "max_scale_change": self.max_scale_change}
+                "duplicate_iou": self.duplicate_iou, "max_scale_change": self.max_scale_change,
+                "link_gap_s": self.link_gap_s, "link_distance": self.link_distance,
+                "link_speed": self.link_speed}
 
     def _dedupe(self, hands: tuple[Hand, ...]) -> list[Hand]:
         kept: list[Hand] = []
@@ -143,6 +173,7 @@ class IdentityTracker:
     def update(self, hand_frame: HandFrame) -> HandFrame:
         """Match this frame's hands to tracks; return the frame with ``track_id`` set."""
         f = hand_frame.frame_index
+        self.cuts.add(f, hand_frame.features.get("scene_diff"))
         # Retire tracks unseen for longer than the gap allowance.
         still = []
         for tr in self._live:
@@ -164,7 +195,8 @@ class IdentityTracker:
             if tr is None:
                 tr = _TrackState(track_id=self._next_id, last_frame=f, center=center,
                                  velocity=np.zeros(2), size=hand.size_px, bbox=bbox,
-                                 first_frame=f)
+                                 first_frame=f, first_center=center,
+                                 first_size=hand.size_px)
                 self._next_id += 1
                 self._live.append(tr)
             else:
@@ -180,17 +212,107 @@ class IdentityTracker:
         return dataclasses.replace(hand_frame, hands=tuple(out))
 
     def tracks(self, min_frames: int = 1) -> list[Track]:
-        """All tracks seen so far with at least ``min_frames`` observations, by id."""
-        result = []
-        for tr in sorted(self._live + self._done, key=lambda t: t.track_id):
-            if tr.frames_observed < min_frames:
-                continue
-            label = "unknown"
-            if tr.votes:
-                (top, n), *rest = [*tr.votes.most_common(2), ("unknown", 0)]
-                if n > rest[0][1]:
-                    label = top
-            result.append(Track(track_id=tr.track_id, handedness=label,  # type: ignore[arg-type]
-                                first_frame=tr.first_frame, last_frame=tr.last_frame,
-                                frames_observed=tr.frames_observed))
-        return result
+        """All frame-level tracks seen so far with at least ``min_frames`` observations,
+        by id (not linked across longer gaps: see :meth:`linked`)."""
+        return [_track(tr.track_id, [tr]) for tr in self._states(min_frames)]
+
+    def linked(self, min_frames: int = 1) -> tuple[list[Track], dict[int, int]]:
+        """The hands: tracks with at least ``min_frames`` observations, joined across
+        detector gaps of up to ``link_gap_s``, numbered 1..n by first appearance.
+
+        Returns the hands and a map from every kept frame-level track id to its hand's
+        number (shorter tracks are left out of both: detector noise).
+        """
+        states = sorted(self._states(min_frames), key=lambda t: (t.first_frame, t.track_id))
+        nxt = self._link(states)
+        prev = {b: a for a, b in nxt.items()}
+        self.links = len(nxt)
+        hands: list[Track] = []
+        id_map: dict[int, int] = {}
+        by_id = {t.track_id: t for t in states}
+        for tr in states:
+            if tr.track_id in prev:
+                continue  # continues an earlier track: numbered with it
+            chain = [tr]
+            while chain[-1].track_id in nxt:
+                chain.append(by_id[nxt[chain[-1].track_id]])
+            number = len(hands) + 1
+            hands.append(_track(number, chain))
+            id_map.update({t.track_id: number for t in chain})
+        return hands, id_map
+
+    def _states(self, min_frames: int) -> list[_TrackState]:
+        return [tr for tr in sorted(self._live + self._done, key=lambda t: t.track_id)
+                if tr.frames_observed >= min_frames]
+
+    def _link(self, states: list[_TrackState]) -> dict[int, int]:
+        """Which track continues which: ``{ended_id: started_id}``."""
+        max_gap = self.link_gap_s * self.frame_rate
+        if max_gap <= 0 or len(states) < 2:
+            return {}
+        cost = np.full((len(states), len(states)), _INFEASIBLE)
+        for i, a in enumerate(states):
+            for j, b in enumerate(states):
+                gap = b.first_frame - a.last_frame
+                if gap <= 0 or gap > max_gap or self.cuts.between(a.last_frame, b.first_frame):
+                    continue
+                la, lb = _majority(a.votes), _majority(b.votes)
+                if "unknown" not in (la, lb) and la != lb:
+                    continue  # a left hand is not found again as a right one
+                size = max(a.size, b.first_size, 1.0)
+                if size / max(min(a.size, b.first_size), 1.0) > self.max_scale_change:
+                    continue
+                gap_s = gap / self.frame_rate
+                dist = float(np.linalg.norm(a.center - b.first_center)) / size
+                allowed = self.link_distance + self.link_speed * gap_s
+                if dist <= allowed:
+                    cost[i, j] = dist / allowed + gap_s / self.link_gap_s
+        rows, cols = linear_sum_assignment(cost)
+        return {states[r].track_id: states[c].track_id for r, c in zip(rows, cols, strict=True)
+                if cost[r, c] < _INFEASIBLE}
+
+
+def _majority(votes: Counter[str]) -> str:
+    """The label most of a track's detections carry ("unknown" on a tie or no votes)."""
+    (top, n), *rest = [*votes.most_common(2), ("unknown", 0)]
+    return top if votes and n > rest[0][1] else "unknown"
+
+
+def _track(track_id: int, chain: list[_TrackState]) -> Track:
+    votes: Counter[str] = Counter()
+    for t in chain:
+        votes.update(t.votes)
+    return Track(track_id=track_id, handedness=_majority(votes),  # type: ignore[arg-type]
+                 first_frame=chain[0].first_frame, last_frame=chain[-1].last_frame,
+                 frames_observed=sum(t.frames_observed for t in chain))
+
+
+class SceneCuts:
+    """Scene cuts found from each frame's ``scene_diff`` (mean absolute difference to the
+    previous frame, measured by the evidence stage).
+
+    A cut is a frame whose difference exceeds both ``cut_min`` and ``cut_ratio`` times
+    the median of the previous ten frames' differences.
+    """
+
+    def __init__(self, cut_ratio: float = 4.0, cut_min: float = 0.08) -> None:
+        self.cut_ratio = cut_ratio
+        self.cut_min = cut_min
+        self.diff: dict[int, float] = {}
+        self.frames: list[int] = []
+
+    def add(self, frame: int, diff: float | None) -> bool:
+        """Record ``frame``'s difference (``None``: not measured); return whether it is a cut."""
+        if diff is None:
+            return False
+        recent = [self.diff[k] for k in range(frame - 10, frame) if k in self.diff]
+        self.diff[frame] = float(diff)
+        base = float(np.median(recent)) if recent else 0.0
+        if diff >= self.cut_min and diff >= self.cut_ratio * max(base, 0.01):
+            self.frames.append(frame)
+            return True
+        return False
+
+    def between(self, a: int, b: int) -> bool:
+        """Whether a cut falls in frames (a, b]."""
+        return any(a < c <= b for c in self.frames)
