@@ -72,13 +72,16 @@ def events_of(frames, **opts):
     return events
 
 
-def vanish_ghost(i, feats, skin_now=0.02, around=None):
+def vanish_ghost(i, feats, skin_now=0.02, around=None, place=None):
     """The lost hand's box keeps ``skin_now`` of its skin; ``around`` = (around_then,
-    around_now, box_share), its neighbourhood's skin when seen and now."""
+    around_now, box_share), its neighbourhood's skin when seen and now; ``place``: how
+    still the box's picture is and how well it matches the hand's last picture (default:
+    gone still on a background that does not look like the hand)."""
     if A <= i <= B:
         box = base_hand(A - 1).bbox_xyxy
         ghost = {"box": [float(v) for v in box], "last_frame": A - 1,
-                 "skin_then": 0.6, "skin_now": skin_now}
+                 "skin_then": 0.6, "skin_now": skin_now,
+                 **(place if place is not None else {"still": 0.97, "ncc": 0.2})}
         if around is not None:
             ghost.update(zip(("around_then", "around_now", "box_share"), around, strict=True))
         feats = {**feats, "ghosts": [ghost]}
@@ -174,8 +177,8 @@ def test_event_type_and_range(frames, expected):
     [
         lambda: sequence(),
         # Detector misses but the hand's pixels are still there.
-        lambda: sequence(edit=lambda i, h: [],
-                         frame_edit=lambda i, f: vanish_ghost(i, f, skin_now=0.55)),
+        lambda: sequence(edit=lambda i, h: [], frame_edit=lambda i, f: vanish_ghost(
+            i, f, skin_now=0.55, place={"still": 0.97, "ncc": 0.9})),
         # Without pixel proof a gap is not a vanish.
         lambda: sequence(edit=lambda i, h: []),
         # A label flicker with no geometric change.
@@ -474,17 +477,21 @@ def test_vanish_or_moved_on_by_the_skin_around_its_box():
     moved_on = (0.2, 0.2 - lost + 0.8 * lost, 1 / 9)  # 80 % of it found next door
     gone = (0.2, 0.2 - lost + 0.1 * lost, 1 / 9)  # 10 %: the hand is gone
 
-    def run(around):
+    def run(around, place=None):
         return events_of(sequence(edit=lambda i, h: [], frame_edit=lambda i, f: vanish_ghost(
-            i, f, around=around)))
+            i, f, around=around, place=place)))
 
     assert run(moved_on) == []
     (ev,) = run(gone)
     assert ev.type == "hand_vanish" and abs(ev.start_frame - A) <= 3
     assert ev.evidence["skin_moved_near"] == pytest.approx(0.1, abs=0.01)
-    # No frame of the place went still, so no picture match is claimed.
-    assert ev.evidence["picture_match"] is None
-    assert "keeps changing" in ev.message and "picture at" not in ev.message
+    assert ev.evidence["picture_match"] == pytest.approx(0.2)
+    assert "picture at 0.20" in ev.message
+    # If no frame of the place goes still, there is nothing to hold against the hand's
+    # last picture: the hand, calm until then, may have left its box between two frames
+    # (an arm swinging out in a 12 fps clip) to beyond the neighbourhood. Not judged.
+    assert run(gone, place={"still": 0.5, "ncc": 0.2}) == []
+    assert run(gone, place={}) == []
 
 
 def test_a_moving_hand_gone_from_a_place_that_keeps_changing_is_not_judged():
@@ -529,7 +536,8 @@ def test_two_hands_lost_together_are_each_judged_at_their_own_place():
                                             with_features(hand_at(480, "left"))]
             if A <= i <= B:
                 ghosts = [{"box": [float(v) for v in hand_at(150, "right").bbox_xyxy],
-                           "last_frame": A - 1, "skin_then": 0.6, "skin_now": 0.02},
+                           "last_frame": A - 1, "skin_then": 0.6, "skin_now": 0.02,
+                           "ncc": 0.2, "still": 0.97},
                           {"box": [float(v) for v in hand_at(480, "left").bbox_xyxy],
                            "last_frame": A - 1, "skin_then": 0.6, "skin_now": 0.58,
                            "ncc": 0.95, "still": 0.98}]
@@ -718,3 +726,148 @@ def test_rolling_statistics_equal_the_plain_per_window_loop():
         got_mode, got_frac = rolling_mode(x, frames, half, exclude=exclude)
         assert np.array_equal(got_mode, mode, equal_nan=True)
         assert np.array_equal(got_frac, frac)
+
+
+# --- rules measured on transformed real footage (benchmarks/robustness.py) -----------
+
+_CHAINS = {0: (1, 2, 3, 4), 1: (5, 6, 7, 8), 2: (9, 10, 11, 12), 3: (13, 14, 15, 16),
+           4: (17, 18, 19, 20)}
+
+
+def curled(hand: Hand, fingers=(0, 1, 2, 3, 4)) -> Hand:
+    """``hand`` with ``fingers`` (0 thumb .. 4 pinky) folded into the palm in its world
+    landmarks: each bends back on itself, its tip beside its base."""
+    world = hand.world.copy()
+    for k in fingers:
+        base, *rest = _CHAINS[k]
+        out = world[rest[0]] - world[base]
+        seg = float(np.linalg.norm(out))
+        d = out / max(seg, 1e-6)
+        world[rest[0]] = world[base] + d * seg
+        world[rest[1]] = world[rest[0]] + np.array([0, 0, -seg], np.float32)
+        world[rest[2]] = world[rest[1]] - d * seg * 0.9
+        if k == 0:  # the thumb's tip on the index knuckle
+            world[rest[2]] = world[5] + np.array([0, 0, -0.2 * seg], np.float32)
+    return with_features(dataclasses.replace(hand, world=world))
+
+
+def test_curled_helper_folds_fingers():
+    assert with_features(base_hand(0)).features["lm_n_extended"] == 5
+    assert curled(base_hand(0)).features["lm_n_extended"] == 0
+    assert curled(base_hand(0), (1,)).features["lm_extended"] == [1, 0, 1, 1, 1]
+
+
+def _on(frames, edit):
+    return [dataclasses.replace(f, hands=tuple(edit(f.frame_index, h) for h in f.hands))
+            for f in frames]
+
+
+def test_six_bumps_on_a_fist_are_not_an_extra_finger():
+    """A hand gripping a mug: its skeleton extends no finger, and the bumps of its outline
+    (knuckles, the handle) count six "digits" against the skeleton's five crossings. With
+    fewer than two fingers extended the digit count is not read; the same count on an
+    open hand is an extra finger."""
+    six = px_sequence({"px_digits": 6, "px_unmatched_digits": 1})
+    assert [e.type for e in events_of(six)] == ["extra_finger"]
+    fist = _on(six, lambda i, h: dataclasses.replace(
+        curled(h), features={**curled(h).features, **{k: v for k, v in h.features.items()
+                                                      if k.startswith("px_")}}))
+    assert events_of(fist) == []
+    one = _on(six, lambda i, h: dataclasses.replace(
+        curled(h, (1, 2, 3, 4)), features={**curled(h, (1, 2, 3, 4)).features, **{
+            k: v for k, v in h.features.items() if k.startswith("px_")}}))
+    assert events_of(one) == []  # thumb only (a thumbs-down fist in front of a face)
+
+
+def test_a_curled_finger_without_pixels_is_not_missing():
+    """A finger's chain where the skeleton curls it can lie off the mask (a small or
+    blurred hand the skeleton fits badly): "missing" needs the skeleton to show the
+    finger extended, during the run or just before it (the landmarks may fold a finger
+    erased from the picture)."""
+    lost = [0.9, 0.9, 0.1, 0.9, 0.9]
+    gone = px_sequence({"px_finger_support": lost, "px_digits": 4})
+    (ev,) = events_of(gone)
+    assert ev.type == "missing_finger" and ev.evidence["finger"] == "middle"
+
+    def middle_curled(i, h):
+        # The skeleton folds the middle finger: it no longer reaches the digit curve.
+        c = curled(h, (2,))
+        return dataclasses.replace(c, features={**c.features, **{
+            k: v for k, v in h.features.items() if k.startswith("px_")},
+            "px_lm_digits": 4, "px_digits": 4})
+
+    # Curled all along: not missing, whether or not its chain reaches the digit curve
+    # (here it does, and the pixels count one digit fewer every other frame).
+    assert events_of(_on(gone, middle_curled)) == []
+
+    def curled_reaching(i, h):
+        c = curled(h, (2,))
+        return dataclasses.replace(c, features={**c.features, **{
+            k: v for k, v in h.features.items() if k.startswith("px_")},
+            "px_digits": 4 if A <= i <= B and i % 2 else 5})
+
+    assert events_of(_on(gone, curled_reaching)) == []
+    # Extended before, folded by the landmarks while its pixels are gone: missing.
+    folded = _on(gone, lambda i, h: middle_curled(i, h) if A <= i <= B else h)
+    assert [e.type for e in events_of(folded)] == ["missing_finger"]
+
+
+def _continuity(frames, jumps):
+    return _on(frames, lambda i, h: dataclasses.replace(
+        h, features={**h.features, "px_continuity": 0.3 if i in jumps else 0.95}))
+
+
+def test_a_mirror_holds_its_label():
+    """The detector's own mirror answers flicker back; a mirrored hand stays mirrored.
+    The flipped label must hold `mirror_min_s` from where it first flipped, not merely
+    span that long with the other label confidently back in between."""
+    def flicker(i, hand):
+        return [with_features(base_hand(i))] if A + 5 <= i <= A + 8 else mirror_flip(i, hand)
+
+    assert events_of(_continuity(sequence(edit=flicker), {A})) == []
+    evs = events_of(_continuity(sequence(edit=mirror_flip), {A}))
+    assert [e.type for e in evs] == ["handedness_flip"]
+
+
+def test_a_fast_hand_flipping_is_not_a_mirror():
+    """A fast hand's box changes from frame to frame anyway (and the detector's answers
+    with it): the pixel jump of a flip counts only on a hand moving slower than
+    `fast_motion` hand sizes per frame."""
+    def fast(frames):
+        def move(i, h):
+            if i in (A - 1, A):  # 45 px a frame on a 140 px hand: 0.32 sizes per frame
+                shift = np.array([45.0 * (i - A + 2), 0.0], np.float32)
+                return dataclasses.replace(h, landmarks_px=h.landmarks_px + shift)
+            return h
+        return _on(frames, move)
+
+    assert [e.type for e in events_of(_continuity(sequence(edit=mirror_flip), {A}))] == [
+        "handedness_flip"]
+    assert events_of(fast(_continuity(sequence(edit=mirror_flip), {A}))) == []
+
+
+def test_the_thumb_side_before_a_flip_is_read_just_before_it():
+    """The side the palm showed before a label flip is read from the frames just before
+    the label first flipped, not across a detection gap (the hand may have turned while
+    unseen). Here the palm showed its other side before a gap, then this side; the label
+    flips (with a one-frame mirrored skeleton where it first flips, unsure) and the palm
+    keeps this side: the detector renamed the hand, it was not mirrored."""
+    def frames():
+        out = []
+        for i in range(N):
+            hand = with_features(base_hand(i))
+            if A - 10 <= i <= A - 3:
+                hands = []  # not detected
+            elif i in (A - 12, A - 11):
+                hands = [with_features(mirrored(base_hand(i)))]  # turned, still "right"
+            elif i == A:
+                hands = [dataclasses.replace(mirror_flip(i, hand)[0], handedness_score=0.5)]
+            elif A < i <= B:
+                hands = [dataclasses.replace(hand, handedness="left")]  # renamed only
+            else:
+                hands = [hand]
+            out.append(dataclasses.replace(make_frame(i, hands, fps=FPS),
+                                           features={"scene_diff": 0.01, "ghosts": []}))
+        return _continuity(out, {A})
+
+    assert events_of(frames()) == []

@@ -85,6 +85,8 @@ class TemporalConfig:
     stable_s: float = 0.3  # window in which a digit count must hold to count
     stable_frac: float = 0.7
     extra_min_digits: int = 6
+    # a fist's outline shows knuckles, a held object or skin behind it, not digits
+    digits_min_extended: int = 2
     support_drop: float = 0.35  # finger coverage lost against its usual
     support_others: float = 0.2  # ...while no other finger loses more than this
     support_usual_q: float = 0.75  # a finger's usual coverage: this quantile over baseline_s
@@ -335,10 +337,12 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
         gone = _ghost_gone(ctx, last, box, min(end, last + 3), use_before=calm)
         if gone is None:
             continue  # no pixel proof: a gap alone is a detector miss
-        if gone.ncc is None and not calm:
-            # A moving hand's skin leaving its box, where nothing went still to compare
-            # with its last picture: it may have moved on behind something (a cup it
-            # carries), which its skin not turning up around the box does not rule out.
+        if gone.ncc is None:
+            # The hand's skin left its box, but nothing went still there to compare with
+            # its last picture: it may have moved on behind something (a cup it carries),
+            # or, calm until then, out of its box between two frames of a low-rate clip
+            # (an arm swinging out at 12 fps), which its skin not turning up around the
+            # box does not rule out.
             continue
         ratio = gone.ratio
         ncc = 1.0 if gone.ncc is None else gone.ncc
@@ -659,7 +663,8 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                 "label_before": _label_name(ref),
                 "label_during": _label_name(-ref),
                 "score": round(float(np.median(t.score[idx])), 3),
-                "chirality_before": round(float(_chirality_before(t, idx[0])), 3),
+                "chirality_before": _round_or_none(_side_before(
+                    t, ctx, cfg, _flip_onset(t, int(idx[0])))),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
                 "evidence": _mirror_evidence(t, ctx, cfg, idx) or ""},
             accept=lambda idx: _mirror_evidence(t, ctx, cfg, idx) is not None,
@@ -693,37 +698,53 @@ def _reference_label(lab: NDF, confident: np.ndarray, n: int) -> tuple[float, in
     return 0.0, len(lab)
 
 
-def _chirality_before(t: TrackData, i: int, look: int = 5) -> float:
-    """Median of the strong chirality values among the ``look`` observations before ``i``."""
-    prev = t.chirality[max(0, i - look):i]
-    return float(np.median(prev)) if len(prev) else 0.0
+def _flip_onset(t: TrackData, i: int) -> int:
+    """Where the label of observation ``i`` first flipped, confident or not (the detector
+    may need a frame or two to be sure of a new label; gaps of at most two frames)."""
+    onset = i
+    while (onset > 0 and t.label[onset - 1] == t.label[i]
+           and t.frames[onset] - t.frames[onset - 1] <= 2):
+        onset -= 1
+    return onset
+
+
+def _side_before(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, onset: int,
+                 ) -> float | None:
+    """Median chirality (thumb side) of the last five observations before ``onset``
+    within ``mirror_min_s`` of it (``None`` if none: across a longer detection gap the
+    hand may have turned unseen)."""
+    look = ctx.frames(cfg.mirror_min_s, minimum=2)
+    prior = [k for k in range(max(0, onset - 5), onset)
+             if t.frames[onset] - t.frames[k] <= look]
+    return float(np.median(t.chirality[prior])) if prior else None
 
 
 def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
                      ) -> str | None:
     """Why a run of flipped labels is a mirror and not a label flicker (or ``None``).
 
-    The hand's pixels jump where the label first flips (confident or not), and its thumb
-    side flips with the label at once (the palm triangle's winding changes sign between
-    two nearby frames without an edge-on pose between); a thumb side that clearly holds
-    rules a mirror out.
+    The hand's pixels jump where the label first flips (confident or not) while the hand
+    moves slower than ``fast_motion``, the new label holds ``mirror_min_s`` without the
+    old one confidently back, and its thumb side flips with the label at once (the palm
+    triangle's winding changes sign between two nearby frames without an edge-on pose
+    between); a thumb side that clearly holds rules a mirror out.
     """
     i = int(idx[0])
-    # Where the label first flipped, confident or not: the picture changes there, and the
-    # detector may need a frame or two to be sure of the new label.
-    onset = i
-    while (onset > 0 and t.label[onset - 1] == t.label[i]
-           and t.frames[onset] - t.frames[onset - 1] <= 2):
-        onset -= 1
+    onset = _flip_onset(t, i)  # the picture changes where the label first flipped
     if not _pixels_jump(t, onset, cfg, last=i):
         return None  # the pixels change smoothly: the detector flipped, not the hand
-    if (t.frames[idx[-1]] - t.frames[i] + 1) / ctx.fps < cfg.mirror_min_s:
-        return None  # the detector's own mirror answers last a few frames; a mirrored hand stays
-    before = _chirality_before(t, i)
+    if float(np.max(t.speed()[max(0, onset - 1):i + 1])) >= cfg.fast_motion:
+        return None  # a fast hand's box changes anyway, and the detector's answer with it
+    held = t.frames[_held_until(t, onset, cfg)] - t.frames[onset] + 1
+    if held / ctx.fps < cfg.mirror_min_s:
+        return None  # the detector's own mirror answers flicker back; a mirrored hand stays
+    # The thumb side the hand showed just before its label flipped, and during the flip.
+    side = _side_before(t, ctx, cfg, onset)
+    before = 0.0 if side is None else side
     during = float(np.median(t.chirality[idx]))
-    near = i > 0 and t.frames[i] - t.frames[i - 1] <= 2
     # The thumb side is clear just before the flip and during it.
-    clear = near and abs(before) >= cfg.chirality_min and abs(during) >= cfg.chirality_min
+    clear = side is not None and abs(before) >= cfg.chirality_min and (
+        abs(during) >= cfg.chirality_min)
     if clear and np.sign(before) == np.sign(during):
         # A mirrored picture mirrors the skeleton too. Here the palm keeps the side it
         # clearly showed: the detector renamed the same hand (a left palm it now calls
@@ -743,6 +764,16 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
             and _pixels_jump(t, j, cfg, measured=True)):
         return "its pixels jump where it turns and again where it turns back"
     return None
+
+
+def _held_until(t: TrackData, onset: int, cfg: TemporalConfig) -> int:
+    """Last observation of the label that ``onset`` flipped to, held without a confident
+    answer of the other label in between (gaps of at most two frames)."""
+    k = onset
+    while (k + 1 < t.n and t.frames[k + 1] - t.frames[k] <= 2
+           and (t.label[k + 1] == t.label[onset] or t.score[k + 1] < cfg.flip_min_score)):
+        k += 1
+    return k
 
 
 def _pixels_jump(t: TrackData, i: int, cfg: TemporalConfig, measured: bool = False,
@@ -930,8 +961,11 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     """
     if not any(p for p in t.px):
         return []
+    # Digits are counted on hands that show some: with fewer than two fingers extended
+    # (a fist, a grip), the outline's bumps are knuckles, a held object or skin behind it.
     judge = _judgeable(t, ctx, cfg) & np.array(
-        [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+        [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool) & (
+        t.n_extended >= cfg.digits_min_extended)
     digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
     lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
     support = np.array([p.get("px_finger_support", [1.0] * 5) for p in t.px],
@@ -1154,6 +1188,15 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
         was = float(np.median(usual[idx, k])) - cfg.support_drop
         return int(np.sum(support[before, k] > was)) >= cfg.min_event_frames
 
+    def extended(idx: np.ndarray, k: int) -> bool:
+        # Only a finger the skeleton shows extended can go missing: a curled finger's
+        # chain lies over the fist, or, where a blurred or small hand makes the skeleton
+        # wrong, anywhere. The landmarks may fold a finger erased from the picture, so
+        # "extended" is in most frames of the run or of the judged frames just before it.
+        before = measured & _just_before(t, idx, near)
+        return bool(np.mean(t.extended[idx, k]) >= 0.5
+                    or (before.any() and np.mean(t.extended[before, k]) >= 0.5))
+
     out: list[Finding] = []
     for k in range(5):
         others = np.nan_to_num(np.delete(drop, k, axis=1), nan=0.0).max(axis=1)
@@ -1175,9 +1218,14 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
                 "digits_seen": _int_or_none(_nanmedian(digits[idx])),
                 "digits_expected": _int_or_none(_nanmedian(lm_digits[idx])),
             },
-            accept=lambda idx, k=k: seen_before(idx, k) and fewer_digits(idx),
+            accept=lambda idx, k=k: (seen_before(idx, k) and extended(idx, k)
+                                     and fewer_digits(idx)),
         ))
     return out
+
+
+def _round_or_none(v: float | None) -> float | None:
+    return None if v is None else round(v, 3)
 
 
 def _int_or_none(v: float) -> int | None:
