@@ -733,7 +733,9 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     onset = _flip_onset(t, i)  # the picture changes where the label first flipped
     if not _pixels_jump(t, onset, cfg, last=i):
         return None  # the pixels change smoothly: the detector flipped, not the hand
-    if float(np.max(t.speed()[max(0, onset - 1):i + 1])) >= cfg.fast_motion:
+    # How fast the hand moved into its last two frames before the flip (not into the
+    # flipped frame: a mirror can move the palm centre by itself).
+    if onset and float(np.max(t.speed()[max(1, onset - 2):onset])) >= cfg.fast_motion:
         return None  # a fast hand's box changes anyway, and the detector's answer with it
     held = t.frames[_held_until(t, onset, cfg)] - t.frames[onset] + 1
     if held / ctx.fps < cfg.mirror_min_s:
