@@ -70,3 +70,31 @@ def test_identities_joined_across_gaps_stay_one_hand_per_frame(natural_rows):
                 frames[0], frames[-1], len(frames)), (row["clip"], t)
         bridged += sum("bridged" in n for n in report.summary.notes)
     assert bridged > 0  # real footage has hands the detector loses for a moment
+
+
+def test_a_mirrored_real_clip_raises_nothing(tmp_path):
+    """The cups clip filmed the other way round (every frame mirrored left-right): the
+    detector's labels and thumb sides change with the picture and its hands move as fast,
+    so its label flickers must stay flickers. Before the mirror rules read the hand's
+    speed, the label's hold and the thumb side just before the flip, this clip raised two
+    `handedness_flip` (benchmarks/robustness.py measures ten such re-renderings)."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+    from conftest import shared_clip
+
+    from vidhand.pipeline import analyze
+    from vidhand.synth.encode import H264Writer
+
+    src = shared_clip("natural/sam2_cups_shell_game_two_hands.mp4")
+    out = tmp_path / "cups_mirrored.mp4"
+    with av.open(str(src)) as c:
+        stream = c.streams.video[0]
+        with H264Writer(out, Fraction(stream.guessed_rate), stream.width,
+                        stream.height) as w:
+            for frame in c.decode(video=0):
+                w.write(np.ascontiguousarray(frame.to_ndarray(format="rgb24")[:, ::-1]))
+    report = analyze(out, jobs=2)
+    assert len(report.tracks) >= 2  # both hands were followed
+    assert report.events == (), [e.message for e in report.events]
