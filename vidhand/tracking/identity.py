@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections import Counter
@@ -246,30 +247,66 @@ class IdentityTracker:
                 if tr.frames_observed >= min_frames]
 
     def _link(self, states: list[_TrackState]) -> dict[int, int]:
-        """Which track continues which: ``{ended_id: started_id}``."""
+        """Which track continues which: ``{ended_id: started_id}``.
+
+        Only a track starting within ``link_gap_s`` after another ended is a candidate,
+        so candidates fall into small groups along the video; each group is one
+        assignment (a long video's thousands of tracks never make one big matrix).
+        """
         max_gap = self.link_gap_s * self.frame_rate
         if max_gap <= 0 or len(states) < 2:
             return {}
-        cost = np.full((len(states), len(states)), _INFEASIBLE)
+        order = sorted(range(len(states)), key=lambda j: states[j].first_frame)
+        firsts = [states[j].first_frame for j in order]
+        pairs: list[tuple[int, int, float]] = []
         for i, a in enumerate(states):
-            for j, b in enumerate(states):
-                gap = b.first_frame - a.last_frame
-                if gap <= 0 or gap > max_gap or self.cuts.between(a.last_frame, b.first_frame):
-                    continue
-                la, lb = _majority(a.votes), _majority(b.votes)
-                if "unknown" not in (la, lb) and la != lb:
-                    continue  # a left hand is not found again as a right one
-                size = max(a.size, b.first_size, 1.0)
-                if size / max(min(a.size, b.first_size), 1.0) > self.max_scale_change:
-                    continue
-                gap_s = gap / self.frame_rate
-                dist = float(np.linalg.norm(a.center - b.first_center)) / size
-                allowed = self.link_distance + self.link_speed * gap_s
-                if dist <= allowed:
-                    cost[i, j] = dist / allowed + gap_s / self.link_gap_s
-        rows, cols = linear_sum_assignment(cost)
-        return {states[r].track_id: states[c].track_id for r, c in zip(rows, cols, strict=True)
-                if cost[r, c] < _INFEASIBLE}
+            lo = bisect.bisect_right(firsts, a.last_frame)
+            hi = bisect.bisect_right(firsts, a.last_frame + max_gap)
+            for j in order[lo:hi]:
+                cost = self._link_cost(a, states[j])
+                if cost is not None:
+                    pairs.append((i, j, cost))
+        # Groups: ends and starts connected through candidate pairs (union-find).
+        root = list(range(2 * len(states)))  # ends 0..n-1, starts n..2n-1
+
+        def find(x: int) -> int:
+            while root[x] != x:
+                root[x] = root[root[x]]
+                x = root[x]
+            return x
+
+        for i, j, _ in pairs:
+            root[find(i)] = find(len(states) + j)
+        groups: dict[int, list[tuple[int, int, float]]] = {}
+        for pair in pairs:
+            groups.setdefault(find(pair[0]), []).append(pair)
+        links: dict[int, int] = {}
+        for group in groups.values():
+            ends = sorted({i for i, _, _ in group})
+            starts = sorted({j for _, j, _ in group})
+            cost = np.full((len(ends), len(starts)), _INFEASIBLE)
+            for i, j, c in group:
+                cost[ends.index(i), starts.index(j)] = c
+            rows, cols = linear_sum_assignment(cost)
+            links.update({states[ends[r]].track_id: states[starts[c]].track_id
+                          for r, c in zip(rows, cols, strict=True) if cost[r, c] < _INFEASIBLE})
+        return links
+
+    def _link_cost(self, a: _TrackState, b: _TrackState) -> float | None:
+        """Cost of ``b`` continuing ``a`` after a detector gap (``None``: it cannot)."""
+        gap = b.first_frame - a.last_frame
+        if self.cuts.between(a.last_frame, b.first_frame):
+            return None
+        la, lb = _majority(a.votes), _majority(b.votes)
+        if "unknown" not in (la, lb) and la != lb:
+            return None  # a left hand is not found again as a right one
+        size = max(a.size, b.first_size, 1.0)
+        if size / max(min(a.size, b.first_size), 1.0) > self.max_scale_change:
+            return None
+        gap_s = gap / self.frame_rate
+        dist = float(np.linalg.norm(a.center - b.first_center)) / size
+        allowed = self.link_distance + self.link_speed * gap_s
+        return dist / allowed + gap_s / self.link_gap_s if dist <= allowed else None
 
 
 def _majority(votes: Counter[str]) -> str:
@@ -307,6 +344,7 @@ class SceneCuts:
             return False
         recent = [self.diff[k] for k in range(frame - 10, frame) if k in self.diff]
         self.diff[frame] = float(diff)
+        self.diff.pop(frame - 10, None)  # only the last ten are ever read
         base = float(np.median(recent)) if recent else 0.0
         if diff >= self.cut_min and diff >= self.cut_ratio * max(base, 0.01):
             self.frames.append(frame)
