@@ -9,12 +9,18 @@ with legitimate finger-count changes, a dance clip whose raw detections flicker)
 from __future__ import annotations
 
 import csv
+from collections import Counter
+from fractions import Fraction
 
+import av
+import numpy as np
 import pytest
-from conftest import SHARED_CLIPS
+from conftest import SHARED_CLIPS, shared_clip
 
 from vidhand.batch import run_batch
-from vidhand.pipeline import AnalysisOptions
+from vidhand.pipeline import AnalysisOptions, analyze, tracked_hand_frames
+from vidhand.report import read_report
+from vidhand.synth.encode import H264Writer
 
 TARGET_PER_MIN = 0.5
 
@@ -49,11 +55,6 @@ def test_identities_joined_across_gaps_stay_one_hand_per_frame(natural_rows):
     """Tracks joined across detector gaps (IdentityTracker.linked) on real footage: the
     replayed frames give every hand id at most once per frame, and each report track
     spans exactly the frames its id is seen in."""
-    from collections import Counter
-
-    from vidhand.pipeline import tracked_hand_frames
-    from vidhand.report import read_report
-
     bridged = 0
     for row in natural_rows:
         report = read_report(row["report"])
@@ -78,15 +79,6 @@ def test_a_mirrored_real_clip_raises_nothing(tmp_path):
     so its label flickers must stay flickers. Before the mirror rules read the hand's
     speed, the label's hold and the thumb side just before the flip, this clip raised two
     `handedness_flip` (benchmarks/robustness.py measures ten such re-renderings)."""
-    from fractions import Fraction
-
-    import av
-    import numpy as np
-    from conftest import shared_clip
-
-    from vidhand.pipeline import analyze
-    from vidhand.synth.encode import H264Writer
-
     src = shared_clip("natural/sam2_cups_shell_game_two_hands.mp4")
     out = tmp_path / "cups_mirrored.mp4"
     with av.open(str(src)) as c:

@@ -344,8 +344,7 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
             # (an arm swinging out at 12 fps), which its skin not turning up around the
             # box does not rule out.
             continue
-        ratio = gone.ratio
-        ncc = 1.0 if gone.ncc is None else gone.ncc
+        ratio, ncc = gone.ratio, gone.ncc
         if ratio > cfg.vanish_skin_drop and ncc > cfg.vanish_ncc:
             continue  # the hand's colour and picture are still there: a detector miss
         if gone.moved is not None and gone.moved >= cfg.vanish_moved_on:
@@ -356,20 +355,19 @@ def detect_vanish(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[F
         ev = {"last_seen_frame": last, "returned_frame": returns if returns >= 0 else None,
               "gap_s": round(gap_s, 3), "skin_then": gone.skin_then,
               "skin_now": gone.skin_now,
-              "picture_match": None if gone.ncc is None else round(gone.ncc, 3),
+              "picture_match": round(ncc, 3),
               "skin_moved_near": gone.moved,
               "score_before": round(float(np.median(t.score[recent])), 3),
               "hand_px": round(float(t.size[i]), 1)}
         where = (f"returns at frame {returns} after {gap_s:.2f}s" if returns >= 0
                  else "never returns")
-        picture = ("its place keeps changing" if gone.ncc is None
-                   else f"matches its last picture at {max(gone.ncc, 0.0):.2f}")
         out.append(Finding(
             type="hand_vanish", track_id=t.track_id, start_frame=last + 1,
             end_frame=max(last + 1, (returns - 1) if returns >= 0 else ctx.last_frame),
             severity=severity_of(strength, max(gap_s, 0.0)),
             message=(f"hand {t.track_id} vanishes mid-shot after frame {last} (its place "
-                     f"keeps {min(ratio, 1.0):.0%} of its skin and {picture}) and {where}"),
+                     f"keeps {min(ratio, 1.0):.0%} of its skin and matches its last picture "
+                     f"at {max(ncc, 0.0):.2f}) and {where}"),
             evidence=ev))
     return out
 

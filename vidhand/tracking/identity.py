@@ -338,18 +338,16 @@ class SceneCuts:
         self.diff: dict[int, float] = {}
         self.frames: list[int] = []
 
-    def add(self, frame: int, diff: float | None) -> bool:
-        """Record ``frame``'s difference (``None``: not measured); return whether it is a cut."""
+    def add(self, frame: int, diff: float | None) -> None:
+        """Record ``frame``'s difference (``None``: not measured)."""
         if diff is None:
-            return False
+            return
         recent = [self.diff[k] for k in range(frame - 10, frame) if k in self.diff]
         self.diff[frame] = float(diff)
         self.diff.pop(frame - 10, None)  # only the last ten are ever read
         base = float(np.median(recent)) if recent else 0.0
         if diff >= self.cut_min and diff >= self.cut_ratio * max(base, 0.01):
             self.frames.append(frame)
-            return True
-        return False
 
     def between(self, a: int, b: int) -> bool:
         """Whether a cut falls in frames (a, b]."""
