@@ -411,6 +411,33 @@ def test_check_finds_a_synthesized_missing_finger(tmp_path: Path) -> None:
     assert outside and max(outside) < 0.35, lost
 
 
+def test_check_finds_fingers_fused_by_a_web(tmp_path: Path) -> None:
+    """End to end for fused fingers: 3 s of the dance clip (the accuracy benchmark's
+    placement), the ring and pinky fingers of the hand on the dancer's hip joined by skin
+    in frames 30-42. The digit count there flickers between three and six, so only the
+    web between two fingers the skeleton holds apart finds it; the clean excerpt, where
+    the detector hesitates between two fits of the same hand, raises nothing."""
+    from vidhand.pipeline import analyze
+
+    src = shared_clip("natural/musepose_dance_fullbody_subtitled.mp4")
+    clip = tmp_path / "dance.mp4"
+    _excerpt(src, 81, 74, clip)
+    clean = analyze(clip, landmarks_out=tmp_path / "clean.landmarks.npz")
+    assert not clean.events, [(e.type, e.start_frame, e.end_frame) for e in clean.events]
+    bad = tmp_path / "fused.mp4"
+    truth = synthesize(clip, "fused_fingers", 30, 42, bad, seed=2003, report=clean)
+    assert truth.params["pair"] == ["ring", "pinky"]
+    report = analyze(bad, landmarks_out=tmp_path / "bad.landmarks.npz")
+    drawn = _same_hand(report, clean, truth.track_id)
+    events = report.events
+    assert [(e.type, e.track_id) for e in events] == [("fused_fingers", drawn)], [
+        (e.type, e.track_id, e.start_frame, e.end_frame) for e in events]
+    (ev,) = events
+    assert abs(ev.start_frame - 30) <= 3 and abs(ev.end_frame - 42) <= 3, ev
+    assert ev.evidence["pair"] == "ring-pinky" and ev.evidence["gap"] == 0.0
+    assert ev.evidence["gap_usual"] >= 0.3 and ev.evidence["spread"] >= 1.6, ev.evidence
+
+
 def _same_hand(report: Any, clean: Any, clean_track: int) -> int:
     """The track of ``report`` that overlaps track ``clean_track`` of ``clean`` most."""
     from vidhand.pipeline import tracked_hand_frames

@@ -123,6 +123,10 @@ GOOD_PX = {"px_judgeable": True, "px_hand_size": 90, "px_blur": 0.35, "px_digits
            "px_valleys": [0.5, 0.5, 0.5, 0.5]}
 
 
+#: Index and middle finger joined by skin: no background and no crease between them.
+WEB = {"px_gaps": [0.5, 0.0, 0.4, 0.4], "px_valleys": [0.5, 0.05, 0.5, 0.5]}
+
+
 def px_sequence(defect_px, first=A, last=B):
     """Pixels agree with the landmarks except in first..last (A..B), where ``defect_px``
     applies."""
@@ -157,11 +161,14 @@ def px_sequence(defect_px, first=A, last=B):
          "missing_finger"),
         (lambda: px_sequence({"px_digits": 4, "px_gaps": [0.5, 0.0, 0.4, 0.4],
                               "px_valleys": [0.5, 0.05, 0.5, 0.5]}), "fused_fingers"),
+        # The same web while the digit count holds (one wide digit still crosses the
+        # curve twice, or the count flickers): the background between is the evidence.
+        (lambda: px_sequence(WEB), "fused_fingers"),
         (lambda: px_sequence({"px_digits": 3}), "finger_count_change"),
         (lambda: px_sequence({"px_blur": 0.75}), "low_confidence"),
     ],
     ids=["vanish", "stretch", "low_conf", "mirror", "thumb_side", "extra", "missing",
-         "missing_folded", "fused", "count_change", "melt_smear"],
+         "missing_folded", "fused", "fused_web", "count_change", "melt_smear"],
 )
 def test_event_type_and_range(frames, expected):
     events = events_of(frames())
@@ -210,6 +217,18 @@ def test_event_type_and_range(frames, expected):
             **h.features, "px_lm_digits": 2 if f.frame_index < A else 5,
             "px_digits": 2 if f.frame_index < A else (4 if f.frame_index < A + 10 else 5)})
             for h in f.hands)) for f in px_sequence({})],
+        # Two fingers with skin behind them all along (a face): the hand's usual look.
+        lambda: _px_everywhere(WEB),
+        # Two fingers the skeleton closes together: touching fingers, not a web.
+        lambda: _fingers_closed(px_sequence(WEB)),
+        # The skeleton lays the ring finger on the middle one: fitted wrong, not judged.
+        lambda: _ring_on_middle(px_sequence(WEB)),
+        # The skeleton folds one of the two every other frame: unsure of the pose.
+        lambda: _on(px_sequence(WEB), _fold_middle_every_other),
+        # Background every fourth frame between the webbed ones: the mask, not the hand.
+        lambda: [dataclasses.replace(f, hands=tuple(dataclasses.replace(h, features={
+            **h.features, **(WEB if A <= f.frame_index <= B and f.frame_index % 4 else {})})
+            for h in f.hands)) for f in px_sequence({})],
         # Digit counts that flicker frame to frame are noise, not a change.
         lambda: [dataclasses.replace(f, hands=tuple(dataclasses.replace(
             h, features={**h.features, "px_digits": 5 + (f.frame_index % 2)}) for h in f.hands))
@@ -218,11 +237,42 @@ def test_event_type_and_range(frames, expected):
     ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
          "px_agree", "px_unjudgeable", "finger_closing", "finger_behind_object",
          "finger_hidden_from_the_start", "mask_loses_several", "fingers_touching",
+         "web_all_along", "fingers_closed", "web_misfit", "web_pose_unsure", "web_flicker",
          "hand_opening", "px_flicker"],
 )
 def test_noise_raises_nothing(frames):
     events = events_of(frames())
     assert events == [], [(e.type, e.start_frame, e.message) for e in events]
+
+
+def _fingers_closed(frames):
+    """``frames`` with the middle finger's distal chain moved against the index finger's
+    in A..B (the skeleton holds the two together)."""
+    def close(h):
+        xy = h.landmarks_px.copy()
+        xy[10:13] = xy[6:9] + (xy[10:13] - xy[6:9]) * 0.5
+        return dataclasses.replace(h, landmarks_px=xy)
+    return [dataclasses.replace(f, hands=tuple(close(h) if A <= f.frame_index <= B else h
+                                               for h in f.hands)) for f in frames]
+
+
+def _ring_on_middle(frames):
+    """``frames`` with the ring finger's distal chain on the middle finger's in A..B."""
+    def misfit(h):
+        xy = h.landmarks_px.copy()
+        xy[14:17] = xy[10:13] + 0.5
+        return dataclasses.replace(h, landmarks_px=xy)
+    return [dataclasses.replace(f, hands=tuple(misfit(h) if A <= f.frame_index <= B else h
+                                               for h in f.hands)) for f in frames]
+
+
+def _fold_middle_every_other(i, hand):
+    """In A..B, every other frame, ``hand``'s skeleton with the middle finger folded
+    (its pixel evidence kept)."""
+    if A <= i <= B and i % 2:
+        folded = curled(hand, (2,))
+        return dataclasses.replace(folded, features={**hand.features, **folded.features})
+    return hand
 
 
 def _px_everywhere(values):

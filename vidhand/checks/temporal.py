@@ -91,6 +91,11 @@ class TemporalConfig:
     support_others: float = 0.2  # ...while no other finger loses more than this
     support_usual_q: float = 0.75  # a finger's usual coverage: this quantile over baseline_s
     gap_drop: float = 0.3  # background between two fingers lost against its usual
+    # fused_fingers from the web between two fingers the skeleton holds apart
+    web_spread: float = 1.6  # adjacent fingers' distance apart (finger widths) to judge
+    web_open_gap: float = 0.2  # background share between them that shows them apart
+    web_valley: float = 0.2  # a crease shallower than this is no crease
+    web_overlap: float = 0.5  # extended fingers closer than this (finger widths): misfit
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> TemporalConfig:
@@ -1224,6 +1229,113 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
     return out
 
 
+def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                          ) -> list[Finding]:
+    """Two fingers the skeleton holds apart whose pixels have grown a web between them.
+
+    The digit count needs a whole digit to merge before it changes, and on real
+    footage it flickers; the background between two fingers is a direct look. For each
+    pair of adjacent fingers, in the judged frames where the skeleton has both extended
+    and ``web_spread`` finger widths apart (:func:`pair_spread`), the line between them
+    (``px_gaps``, ``px_valleys``) is *open* when at least ``web_open_gap`` of it is
+    background, *webbed* when none of it is and no crease darker than ``web_valley``
+    crosses it (two real fingers that touch leave a crease). A frame where two extended
+    fingers' chains lie within ``web_overlap`` finger widths of each other (one finger
+    on top of the other: the skeleton is fitted wrong) is not judged.
+
+    A run of webbed frames is joined across ``merge_gap_s`` but never across an open
+    frame (a pair that flickers between the two is the mask, not the hand). It must be
+    webbed in ``stable_frac`` of its judged frames and in at least ``min_event_s``, and
+    the skeleton must have both fingers extended in ``stable_frac`` of all its frames (a
+    skeleton that keeps folding one of them is unsure of the pose). It is a defect when
+    the same pair, held as far apart, was open in ``stable_frac`` of the judged frames
+    within ``baseline_s / 2`` around it, at least ``baseline_min_s`` of them: the hand's
+    own usual look, so fingers against a skin-coloured background all along (a face
+    behind them) are not judged.
+    """
+    if not any(p for p in t.px):
+        return []
+    judge = _judgeable(t, ctx, cfg) & np.array(
+        [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+    gaps = np.array([p.get("px_gaps", [np.nan] * 4) for p in t.px],
+                    dtype=np.float64).reshape(-1, 4)
+    valleys = np.array([p.get("px_valleys", [np.nan] * 4) for p in t.px],
+                       dtype=np.float64).reshape(-1, 4)
+    ext = t.extended.astype(bool)
+    both = ext[:, :-1] & ext[:, 1:]
+    # Two extended fingers' chains lying on each other is a skeleton fitted wrong (it
+    # happens where the detector hesitates between two fits of a hand): such a frame's
+    # fingers are not where it says, so none of its pairs is judged.
+    plausible = ~np.any(both & (t.spread < cfg.web_overlap), axis=1)
+    apart = (both & (t.spread >= cfg.web_spread) & (judge & plausible)[:, None]
+             & np.isfinite(gaps) & np.isfinite(valleys))
+    webbed = apart & (np.nan_to_num(gaps, nan=1.0) == 0) & (
+        np.nan_to_num(valleys, nan=1.0) < cfg.web_valley)
+    opened = apart & (np.nan_to_num(gaps) >= cfg.web_open_gap)
+    half = ctx.frames(cfg.baseline_s / 2)
+    min_rest = ctx.frames(cfg.baseline_min_s)
+    min_len = max(cfg.min_event_frames, ctx.frames(cfg.min_event_s))
+    merge_gap = ctx.frames(cfg.merge_gap_s, minimum=0)
+    out: list[Finding] = []
+    for seg in _segments(t, ctx):
+        in_seg = np.zeros(t.n, dtype=bool)
+        in_seg[seg] = True
+        for k in range(4):
+            for a, b in _runs_between(webbed[:, k] & in_seg, opened[:, k], merge_gap):
+                run = np.arange(a, b + 1)
+                judged = run[apart[run, k]]
+                idx = run[webbed[run, k]]
+                if len(idx) < min_len or len(idx) < cfg.stable_frac * len(judged):
+                    continue
+                if np.mean(ext[run, k] & ext[run, k + 1]) < cfg.stable_frac:
+                    continue  # the skeleton keeps folding one of them: unsure of the pose
+                rest = _rest_of_window(t.frames, a, b, half, apart[:, k] & in_seg)
+                if np.count_nonzero(rest) < min_rest:
+                    continue
+                open_share = float(np.mean(opened[rest, k]))
+                if open_share < cfg.stable_frac:
+                    continue
+                out.append(_web_finding(t, ctx, idx, k, rest, open_share, gaps, valleys))
+    return out
+
+
+def _runs_between(active: np.ndarray, breaks: np.ndarray, merge_gap: int,
+                  ) -> list[tuple[int, int]]:
+    """Runs of ``active`` (``merge_gap`` apart joined) split wherever ``breaks`` holds
+    in between, each trimmed to its first and last active observation."""
+    out = []
+    for a, b in find_runs(list(active), merge_gap=merge_gap):
+        start = a
+        for i in [*np.flatnonzero(breaks[a:b + 1]) + a, b + 1]:
+            on = np.flatnonzero(active[start:i]) + start
+            if len(on):
+                out.append((int(on[0]), int(on[-1])))
+            start = i + 1
+    return out
+
+
+def _web_finding(t: TrackData, ctx: ClipContext, idx: np.ndarray, k: int, rest: np.ndarray,
+                 open_share: float, gaps: NDF, valleys: NDF) -> Finding:
+    """A ``fused_fingers`` finding for pair ``k`` webbed over observations ``idx``."""
+    a, b = int(t.frames[idx[0]]), int(t.frames[idx[-1]])
+    gap_usual = float(np.median(gaps[rest, k]))
+    ev = {"pair": _PAIR_NAMES[k], "gap": round(float(np.median(gaps[idx, k])), 3),
+          "gap_usual": round(gap_usual, 3),
+          "valley": round(float(np.median(valleys[idx, k])), 3),
+          "spread": round(float(np.median(t.spread[idx, k])), 2),
+          "spread_usual": round(float(np.median(t.spread[rest, k])), 2),
+          "open_share_usual": round(open_share, 3), "frames_flagged": len(idx)}
+    first, second = _PAIR_NAMES[k].split("-")
+    msg = (f"hand {t.track_id}: a web of skin joins the {_digit_name(first)} and the "
+           f"{_digit_name(second)} in frames {a}-{b}, held {ev['spread']:.1f} finger widths "
+           f"apart by the skeleton (no background or crease between them; usually "
+           f"{gap_usual:.0%} background)")
+    strength = min(1.0, gap_usual / 0.5)
+    span = int(t.frames[idx[-1]] - t.frames[idx[0]] + 1)
+    return Finding(type="fused_fingers", track_id=t.track_id, start_frame=a, end_frame=b,
+                   severity=severity_of(strength, span / ctx.fps), message=msg, evidence=ev)
+
+
 def _round_or_none(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
 
@@ -1269,6 +1381,7 @@ DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding
     detect_proportion_drift,
     detect_finger_pixels,
     detect_lost_finger,
+    detect_webbed_fingers,
 )
 
 __all__ = ["DETECTORS", "TemporalConfig", "TemporalModel"]
