@@ -9,7 +9,8 @@ runs vidhand on each and counts events: every one is a false alarm (no defect wa
 The first five variants were looked at while the rules were mended (2026-11-27; they
 showed nine false alarms, see README); the last five were made afterwards and measured
 once, with nothing changed for them, so their line is the one that says how the rules
-carry to footage they were not fitted on.
+carry to footage they were not fitted on (until the web rule for fused fingers, whose
+thumb-index false alarm on the noisy variant was read too: see README).
 
 Variants are made once under ``--work`` (H.264, same frames as the source otherwise) and
 their detections are cached there as the accuracy benchmark caches its own.

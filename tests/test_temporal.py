@@ -221,6 +221,10 @@ def test_event_type_and_range(frames, expected):
         lambda: _px_everywhere(WEB),
         # Two fingers the skeleton closes together: touching fingers, not a web.
         lambda: _fingers_closed(px_sequence(WEB)),
+        # Skin between the thumb and the index finger: their own web, or the palm the
+        # thumb folds across.
+        lambda: px_sequence({"px_gaps": [0.0, 0.4, 0.4, 0.4],
+                             "px_valleys": [0.05, 0.5, 0.5, 0.5]}),
         # The skeleton lays the ring finger on the middle one: fitted wrong, not judged.
         lambda: _ring_on_middle(px_sequence(WEB)),
         # The skeleton folds one of the two every other frame: unsure of the pose.
@@ -237,8 +241,8 @@ def test_event_type_and_range(frames, expected):
     ids=["clean", "detector_miss", "gap_no_pixels", "label_flicker", "one_frame_mirror",
          "px_agree", "px_unjudgeable", "finger_closing", "finger_behind_object",
          "finger_hidden_from_the_start", "mask_loses_several", "fingers_touching",
-         "web_all_along", "fingers_closed", "web_misfit", "web_pose_unsure", "web_flicker",
-         "hand_opening", "px_flicker"],
+         "web_all_along", "fingers_closed", "thumb_web", "web_misfit", "web_pose_unsure",
+         "web_flicker", "hand_opening", "px_flicker"],
 )
 def test_noise_raises_nothing(frames):
     events = events_of(frames())

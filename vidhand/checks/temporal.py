@@ -42,6 +42,8 @@ from vidhand.hand_model import FINGER_NAMES
 from vidhand.types import Finding, HandFrame, VideoInfo
 
 _PAIR_NAMES = ("thumb-index", "index-middle", "middle-ring", "ring-pinky")
+#: The pairs of fingers proper (index-middle, middle-ring, ring-pinky).
+_FINGER_PAIRS = [1, 2, 3]
 
 
 @dataclass(frozen=True)
@@ -1235,7 +1237,9 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
 
     The digit count needs a whole digit to merge before it changes, and on real
     footage it flickers; the background between two fingers is a direct look. For each
-    pair of adjacent fingers, in the judged frames where the skeleton has both extended
+    pair of adjacent fingers (index to pinky: the thumb and the index finger are joined
+    by a web of skin anyway, and the line between them crosses the palm whenever the
+    thumb folds across it), in the judged frames where the skeleton has both extended
     and ``web_spread`` finger widths apart (:func:`pair_spread`), the line between them
     (``px_gaps``, ``px_valleys``) is *open* when at least ``web_open_gap`` of it is
     background, *webbed* when none of it is and no crease darker than ``web_valley``
@@ -1266,7 +1270,7 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     # Two extended fingers' chains lying on each other is a skeleton fitted wrong (it
     # happens where the detector hesitates between two fits of a hand): such a frame's
     # fingers are not where it says, so none of its pairs is judged.
-    plausible = ~np.any(both & (t.spread < cfg.web_overlap), axis=1)
+    plausible = ~np.any((both & (t.spread < cfg.web_overlap))[:, _FINGER_PAIRS], axis=1)
     apart = (both & (t.spread >= cfg.web_spread) & (judge & plausible)[:, None]
              & np.isfinite(gaps) & np.isfinite(valleys))
     webbed = apart & (np.nan_to_num(gaps, nan=1.0) == 0) & (
@@ -1280,7 +1284,7 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     for seg in _segments(t, ctx):
         in_seg = np.zeros(t.n, dtype=bool)
         in_seg[seg] = True
-        for k in range(4):
+        for k in _FINGER_PAIRS:
             for a, b in _runs_between(webbed[:, k] & in_seg, opened[:, k], merge_gap):
                 run = np.arange(a, b + 1)
                 judged = run[apart[run, k]]

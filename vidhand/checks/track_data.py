@@ -113,7 +113,7 @@ def pair_spread(xy: npt.NDArray[np.floating]) -> NDF:
     Measured between the points ``px_gaps`` samples the background between (the
     PIP-DIP midpoint and the DIP of each finger; IP and IP-TIP midpoint of the thumb),
     averaged over the two. About 1 where two fingers touch along their length; at 1.6
-    there is most of a finger's width of background between their centre lines' edges.
+    their edges are 0.6 of a finger's width apart, background in between.
     """
     d = np.asarray(xy, dtype=np.float64)[_DISTAL]  # (5, 3, 2)
     pts = np.stack([(d[:, 0] + d[:, 1]) / 2, d[:, 1]], axis=1)
