@@ -417,18 +417,10 @@ def test_check_finds_fingers_fused_by_a_web(tmp_path: Path) -> None:
     in frames 30-42. The digit count there flickers between three and six, so only the
     web between two fingers the skeleton holds apart finds it; the clean excerpt, where
     the detector hesitates between two fits of the same hand, raises nothing."""
-    from vidhand.pipeline import analyze
-
-    src = shared_clip("natural/musepose_dance_fullbody_subtitled.mp4")
-    clip = tmp_path / "dance.mp4"
-    _excerpt(src, 81, 74, clip)
-    clean = analyze(clip, landmarks_out=tmp_path / "clean.landmarks.npz")
-    assert not clean.events, [(e.type, e.start_frame, e.end_frame) for e in clean.events]
-    bad = tmp_path / "fused.mp4"
-    truth = synthesize(clip, "fused_fingers", 30, 42, bad, seed=2003, report=clean)
+    truth, report, drawn = _excerpt_broken(
+        tmp_path, "natural/musepose_dance_fullbody_subtitled.mp4", 81, 74, "fused_fingers",
+        30, 42, seed=2003)
     assert truth.params["pair"] == ["ring", "pinky"]
-    report = analyze(bad, landmarks_out=tmp_path / "bad.landmarks.npz")
-    drawn = _same_hand(report, clean, truth.track_id)
     events = report.events
     assert [(e.type, e.track_id) for e in events] == [("fused_fingers", drawn)], [
         (e.type, e.track_id, e.start_frame, e.end_frame) for e in events]
@@ -436,6 +428,23 @@ def test_check_finds_fingers_fused_by_a_web(tmp_path: Path) -> None:
     assert abs(ev.start_frame - 30) <= 3 and abs(ev.end_frame - 42) <= 3, ev
     assert ev.evidence["pair"] == "ring-pinky" and ev.evidence["gap"] == 0.0
     assert ev.evidence["gap_usual"] >= 0.3 and ev.evidence["spread"] >= 1.6, ev.evidence
+
+
+def _excerpt_broken(tmp_path: Path, rel: str, first: int, count: int, defect: str, a: int,
+                    b: int, seed: int, track_id: int | None = None) -> tuple[Any, Any, int]:
+    """Cut ``count`` frames of shared clip ``rel`` from ``first``, check that the clean
+    excerpt raises nothing, draw ``defect`` in a..b and analyse it: (truth, report, the
+    report's track of the drawn hand)."""
+    from vidhand.pipeline import analyze
+
+    clip = tmp_path / "clean.mp4"
+    _excerpt(shared_clip(rel), first, count, clip)
+    clean = analyze(clip, landmarks_out=tmp_path / "clean.landmarks.npz")
+    assert not clean.events, [(e.type, e.start_frame, e.end_frame) for e in clean.events]
+    bad = tmp_path / "bad.mp4"
+    truth = synthesize(clip, defect, a, b, bad, track_id=track_id, seed=seed, report=clean)
+    report = analyze(bad, landmarks_out=tmp_path / "bad.landmarks.npz")
+    return truth, report, _same_hand(report, clean, truth.track_id)
 
 
 def _same_hand(report: Any, clean: Any, clean_track: int) -> int:
@@ -458,23 +467,14 @@ def test_check_finds_six_fingers_that_last_the_whole_clip(tmp_path: Path) -> Non
     """A hand drawn with a sixth finger in every frame of a clip is its own baseline, so
     only the rule "a hand has five digits" can find it. 2.5 s of an open right hand
     from the two-hand gesture clip, the extra finger on it from the first frame to the last."""
-    from vidhand.pipeline import analyze
-
-    src = shared_clip("natural/two_hand_gesture_sequence_hoodie_dynhamr.mp4")
-    clip = tmp_path / "open_hand.mp4"
-    first, count = 359, 74
-    _excerpt(src, first, count, clip)
-    clean = analyze(clip, landmarks_out=tmp_path / "clean.landmarks.npz")
-    assert not clean.events  # the clean excerpt raises nothing
-    bad = tmp_path / "six.mp4"
-    truth = synthesize(clip, "extra_finger", 0, count - 1, bad, track_id=2, seed=2,
-                       report=clean)
-    assert len(truth.frames_rendered) == count
-    report = analyze(bad, landmarks_out=tmp_path / "bad.landmarks.npz")
+    count = 74
     # Track numbers follow the order hands are first seen, which the drawing can change
     # (here the other hand is missed in the first frame): the drawn hand is the track
     # whose boxes lie where the clean clip's track was.
-    drawn = _same_hand(report, clean, truth.track_id)
+    truth, report, drawn = _excerpt_broken(
+        tmp_path, "natural/two_hand_gesture_sequence_hoodie_dynhamr.mp4", 359, count,
+        "extra_finger", 0, count - 1, seed=2, track_id=2)
+    assert len(truth.frames_rendered) == count
     events = report.events
     assert [(e.type, e.track_id) for e in events] == [("extra_finger", drawn)], [
         (e.type, e.track_id, e.start_frame, e.end_frame) for e in events]
