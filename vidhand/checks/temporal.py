@@ -251,6 +251,18 @@ class TemporalModel(Check):
 # --------------------------------------------------------------------------- helpers
 
 
+def _px(t: TrackData, key: str, fill: float | list[float]) -> NDF:
+    """Pixel evidence ``key`` of every observation of ``t`` as floats, ``fill`` where it
+    was not measured: shape (n,) for a number, (n, len(fill)) for a list."""
+    a = np.array([p.get(key, fill) for p in t.px], dtype=np.float64)
+    return a.reshape(-1, len(fill)) if isinstance(fill, list) else a
+
+
+def _px_measured(t: TrackData) -> np.ndarray:
+    """Observations of ``t`` whose pixels could be judged (``px_judgeable``)."""
+    return np.array([bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+
+
 def _judgeable(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> np.ndarray:
     """Frames of ``t`` whose geometry can be judged (noise model, landmark side)."""
     ok = t.size >= cfg.min_hand_px
@@ -970,17 +982,13 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         return []
     # Digits are counted on hands that show some: with fewer than two fingers extended
     # (a fist, a grip), the outline's bumps are knuckles, a held object or skin behind it.
-    judge = _judgeable(t, ctx, cfg) & np.array(
-        [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool) & (
+    judge = _judgeable(t, ctx, cfg) & _px_measured(t) & (
         t.n_extended >= cfg.digits_min_extended)
-    digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
-    lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
-    support = np.array([p.get("px_finger_support", [1.0] * 5) for p in t.px],
-                       dtype=np.float64).reshape(-1, 5)
-    gaps = np.array([p.get("px_gaps", [np.nan] * 4) for p in t.px],
-                    dtype=np.float64).reshape(-1, 4)
-    valleys = np.array([p.get("px_valleys", [np.nan] * 4) for p in t.px],
-                       dtype=np.float64).reshape(-1, 4)
+    digits = _px(t, "px_digits", np.nan)
+    lm_digits = _px(t, "px_lm_digits", np.nan)
+    support = _px(t, "px_finger_support", [1.0] * 5)
+    gaps = _px(t, "px_gaps", [np.nan] * 4)
+    valleys = _px(t, "px_valleys", [np.nan] * 4)
     resid = np.where(judge, digits - lm_digits, np.nan)
     out: list[Finding] = []
     short = ctx.frames(cfg.stable_s / 2, minimum=2)
@@ -1141,10 +1149,9 @@ def finger_coverage(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     frames whose pixels could be measured (restarted at cuts); and ``usual - support`` on
     the frames the noise model lets be judged (NaN elsewhere).
     """
-    measured = np.array([bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+    measured = _px_measured(t)
     judge = _judgeable(t, ctx, cfg) & measured
-    support = np.array([p.get("px_finger_support", [np.nan] * 5) for p in t.px],
-                       dtype=np.float64).reshape(-1, 5)
+    support = _px(t, "px_finger_support", [np.nan] * 5)
     half = ctx.frames(cfg.baseline_s / 2)
     usual = np.full((t.n, 5), np.nan)
     for seg in _segments(t, ctx):
@@ -1169,10 +1176,10 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
     """
     if t.n < 3 * cfg.min_event_frames or not any(p for p in t.px):
         return []
-    measured = np.array([bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
+    measured = _px_measured(t)
     support, usual, drop = finger_coverage(t, ctx, cfg)
-    digits = np.array([p.get("px_digits", np.nan) for p in t.px], dtype=np.float64)
-    lm_digits = np.array([p.get("px_lm_digits", np.nan) for p in t.px], dtype=np.float64)
+    digits = _px(t, "px_digits", np.nan)
+    lm_digits = _px(t, "px_lm_digits", np.nan)
     near = ctx.frames(cfg.baseline_s / 4)
 
     def fewer_digits(idx: np.ndarray) -> bool:
@@ -1259,12 +1266,9 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     """
     if not any(p for p in t.px):
         return []
-    judge = _judgeable(t, ctx, cfg) & np.array(
-        [bool(p.get("px_judgeable", False)) for p in t.px], dtype=bool)
-    gaps = np.array([p.get("px_gaps", [np.nan] * 4) for p in t.px],
-                    dtype=np.float64).reshape(-1, 4)
-    valleys = np.array([p.get("px_valleys", [np.nan] * 4) for p in t.px],
-                       dtype=np.float64).reshape(-1, 4)
+    judge = _judgeable(t, ctx, cfg) & _px_measured(t)
+    gaps = _px(t, "px_gaps", [np.nan] * 4)
+    valleys = _px(t, "px_valleys", [np.nan] * 4)
     ext = t.extended.astype(bool)
     both = ext[:, :-1] & ext[:, 1:]
     # Two extended fingers' chains lying on each other is a skeleton fitted wrong (it
@@ -1273,9 +1277,8 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     plausible = ~np.any((both & (t.spread < cfg.web_overlap))[:, _FINGER_PAIRS], axis=1)
     apart = (both & (t.spread >= cfg.web_spread) & (judge & plausible)[:, None]
              & np.isfinite(gaps) & np.isfinite(valleys))
-    webbed = apart & (np.nan_to_num(gaps, nan=1.0) == 0) & (
-        np.nan_to_num(valleys, nan=1.0) < cfg.web_valley)
-    opened = apart & (np.nan_to_num(gaps) >= cfg.web_open_gap)
+    webbed = apart & (gaps == 0) & (valleys < cfg.web_valley)
+    opened = apart & (gaps >= cfg.web_open_gap)
     half = ctx.frames(cfg.baseline_s / 2)
     min_rest = ctx.frames(cfg.baseline_min_s)
     min_len = max(cfg.min_event_frames, ctx.frames(cfg.min_event_s))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vidhand.evidence.landmarks import entanglement, landmark_features, palm_length
+from vidhand.evidence.landmarks import entanglement, landmark_features, pair_spread
 from vidhand.tracking.identity import SceneCuts, box_iou
 from vidhand.types import Hand, HandFrame
 
@@ -98,28 +98,6 @@ class TrackData:
         dt = np.maximum(np.diff(self.frames), 1)
         sp = d / dt / np.maximum(self.size[1:], 1.0)
         return np.concatenate([[0.0], sp])
-
-
-#: Finger width in the picture, as a share of the palm length (as the pixel evidence has it).
-FINGER_WIDTH_PL = 0.18
-#: Per finger (thumb..pinky), its distal chain of three landmarks.
-_DISTAL = np.array(((2, 3, 4), (6, 7, 8), (10, 11, 12), (14, 15, 16), (18, 19, 20)))
-
-
-def pair_spread(xy: npt.NDArray[np.floating]) -> NDF:
-    """How far apart the skeleton puts each pair of adjacent fingers (thumb-index,
-    index-middle, middle-ring, ring-pinky), in finger widths.
-
-    Measured between the points ``px_gaps`` samples the background between (the
-    PIP-DIP midpoint and the DIP of each finger; IP and IP-TIP midpoint of the thumb),
-    averaged over the two. About 1 where two fingers touch along their length; at 1.6
-    their edges are 0.6 of a finger's width apart, background in between.
-    """
-    d = np.asarray(xy, dtype=np.float64)[_DISTAL]  # (5, 3, 2)
-    pts = np.stack([(d[:, 0] + d[:, 1]) / 2, d[:, 1]], axis=1)
-    pts[0] = np.stack([d[0, 1], (d[0, 1] + d[0, 2]) / 2])
-    width = FINGER_WIDTH_PL * palm_length(np.asarray(xy, dtype=np.float64))
-    return np.linalg.norm(pts[:4] - pts[1:], axis=2).mean(axis=1) / width
 
 
 #: Pixel evidence the detectors read; the rest of a hand's features is not buffered.

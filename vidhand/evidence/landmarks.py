@@ -144,6 +144,10 @@ _ALONG = np.linspace(0.0, 1.0, 5)[:, None, None]
 TOUCH_PL = 0.27
 #: Above this share of its skeleton touching another hand's, a hand's shape is not judged.
 MAX_TANGLE = 0.15
+#: A finger's width in the picture, as a share of the palm length (:func:`palm_length`).
+FINGER_WIDTH_PL = 0.18
+#: Per finger (thumb..pinky), its distal chain of three landmarks (its chain without the base).
+DISTAL_IDX = np.array([chain[1:] for chain in FINGERS.values()])
 
 
 def palm_length(xy: npt.NDArray[np.floating]) -> float:
@@ -151,6 +155,28 @@ def palm_length(xy: npt.NDArray[np.floating]) -> float:
     (whichever is larger, so a foreshortened palm does not shrink it), at least 1."""
     return max(float(np.linalg.norm(xy[0] - xy[9])), 1.25 * float(np.linalg.norm(xy[5] - xy[17])),
                1.0)
+
+
+def gap_points(xy: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+    """The two points per finger (thumb..pinky) that the lines between adjacent fingers
+    join: the PIP-DIP midpoint and the DIP (the IP and the IP-TIP midpoint of the thumb).
+    (5, 2, 2), in the dtype of ``xy``."""
+    d = xy[DISTAL_IDX]  # (5, 3, 2)
+    pts = np.stack([(d[:, 0] + d[:, 1]) / 2, d[:, 1]], axis=1)
+    pts[0] = np.stack([d[0, 1], (d[0, 1] + d[0, 2]) / 2])
+    return pts
+
+
+def pair_spread(xy: npt.NDArray[np.floating]) -> NDF:
+    """How far apart the skeleton puts each pair of adjacent fingers (thumb-index,
+    index-middle, middle-ring, ring-pinky), in finger widths: the mean length of the two
+    lines between their :func:`gap_points` (where the pixel evidence looks for background
+    between them). About 1 where two fingers touch along their length; at 1.6 their edges
+    are 0.6 of a finger's width apart, background in between."""
+    xy = np.asarray(xy, dtype=np.float64)
+    pts = gap_points(xy)
+    width = FINGER_WIDTH_PL * palm_length(xy)
+    return np.linalg.norm(pts[:4] - pts[1:], axis=2).mean(axis=1) / width
 
 
 def bone_distance(points: npt.NDArray[np.floating], xy: npt.NDArray[np.floating]) -> NDF:

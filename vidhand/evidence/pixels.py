@@ -64,7 +64,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter1d
 
-from vidhand.evidence.landmarks import MAX_TANGLE, entanglement, palm_length
+from vidhand.evidence.landmarks import (
+    DISTAL_IDX,
+    FINGER_WIDTH_PL,
+    MAX_TANGLE,
+    entanglement,
+    gap_points,
+    palm_length,
+)
 from vidhand.hand_model import EDGES
 from vidhand.types import Hand
 
@@ -83,8 +90,6 @@ LEVELS_PL = (0.25, 0.375, 0.5, 0.625)
 
 _PALM_HULL = (0, 1, 5, 9, 13, 17)
 _PALM_HULL_IDX = np.array(_PALM_HULL)
-#: Distal chain per finger (thumb..pinky) for px_finger_support.
-_DISTAL = ((2, 3, 4), (6, 7, 8), (10, 11, 12), (14, 15, 16), (18, 19, 20))
 #: Full chain per finger, base to tip, for the crossings of the offset curves.
 _CHAINS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
 _EDGE_IDX = np.array(EDGES)
@@ -95,7 +100,6 @@ _COS, _SIN = np.cos(_BIN_RAD), np.sin(_BIN_RAD)
 _BIN_ORDER = np.arange(_N_BINS)
 _FINGER_IDX = np.arange(5)
 _CENTER_IDX = np.array([0, 5, 9, 13, 17])  # wrist and finger MCPs
-_DISTAL_IDX = np.array(_DISTAL)
 _CHAIN_IDX = np.array(_CHAINS)
 _CHAIN_T = np.linspace(0.0, 1.0, 5, dtype=np.float32)[:-1, None, None, None]
 _SUPPORT_T = np.array([0.0, 0.2, 0.4, 0.6, 0.8], np.float32)[None, :, None]
@@ -212,7 +216,7 @@ def _measure(
     lum = cv2.GaussianBlur(ycc[:, :, 0], (3, 3), 0)
 
     pl = max(palm_length(lm), 0.25 * (CANON_PX / (1 + 2 * MARGIN)))
-    fw = min(max(0.18 * pl, 3.0), 24.0)  # expected finger width (canonical px)
+    fw = min(max(FINGER_WIDTH_PL * pl, 3.0), 24.0)  # expected finger width (canonical px)
 
     # --- mask ------------------------------------------------------------------------
     skel = np.zeros((CANON_PX, CANON_PX), np.uint8)
@@ -638,7 +642,7 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
     Five points on each of the two distal segments, stopping short of the tip landmark
     (which sits on the fingertip's edge).
     """
-    pts = lm[_DISTAL_IDX]  # (5, 3, 2)
+    pts = lm[DISTAL_IDX]  # (5, 3, 2)
     t, t2 = _SUPPORT_T, _SUPPORT_T2
     p = np.concatenate([pts[:, :1] + t * (pts[:, 1:2] - pts[:, :1]),
                         pts[:, 1:2] + t2 * (pts[:, 2:3] - pts[:, 1:2])], axis=1)
@@ -665,9 +669,7 @@ def _gaps(mask: npt.NDArray[np.bool_], lum: npt.NDArray[np.uint8], lm: npt.NDArr
     darkest point there below the fingers' own brightness (a crease between touching
     fingers, ~0 inside one blob).
     """
-    d = lm[_DISTAL_IDX]  # (5, 3, 2)
-    pts = np.stack([(d[:, 0] + d[:, 1]) / 2, d[:, 1]], axis=1)  # (5, 2, 2)
-    pts[0] = np.stack([d[0, 1], (d[0, 1] + d[0, 2]) / 2])
+    pts = gap_points(lm)  # (5, 2, 2)
     pa, pb = pts[:4, :, None], pts[1:, :, None]  # (4, 2, 1, 2)
     p = pa + _GAP_S * (pb - pa)  # (4, 2, 21, 2)
     m, lv = _lookup(p, mask, lum)
