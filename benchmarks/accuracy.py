@@ -111,19 +111,39 @@ def detection_code_hash() -> str:
     return code_hash("video", "tracking", "evidence")
 
 
-def analyze_cached(video: Path, work: Path) -> tuple[dict[str, Any], Path]:
+def analyze_cached(video: Path, work: Path, check_options: dict[str, Any] | None = None,
+                   ) -> tuple[dict[str, Any], Path]:
     """Analyse ``video`` (reusing the detections of an earlier run with the same file
-    hash and detection code; the checks always run)."""
+    hash and detection code; the checks always run, with ``check_options`` if given)."""
     from vidhand.pipeline import analyze, file_sha256
     from vidhand.report import write_report
 
     key = f"{file_sha256(video)[:16]}-{detection_code_hash()}"
     out = work / "reports" / f"{video.stem}-{key}.json"
     lm = out.with_name(out.stem + ".landmarks.npz")
-    report = (analyze(from_landmarks=lm) if lm.exists()
-              else analyze(video, landmarks_out=lm))
+    opts = dict(check_options or {})
+    report = (analyze(from_landmarks=lm, check_options=opts) if lm.exists()
+              else analyze(video, landmarks_out=lm, check_options=opts))
     write_report(report, out)
     return report.to_dict(), lm
+
+
+def parse_check_options(items: list[str]) -> dict[str, Any]:
+    """``["vanish_ncc=0.85", ...]`` -> ``{"vanish_ncc": 0.85}``, checked against the
+    temporal model's options (ValueError naming the valid ones)."""
+    from vidhand.checks.temporal import TemporalConfig
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--check-option wants NAME=VALUE, got {item!r}")
+        try:
+            out[name] = json.loads(value)
+        except json.JSONDecodeError:
+            out[name] = value
+    TemporalConfig.from_options(out)  # unknown names: ValueError listing the valid ones
+    return out
 
 
 def excerpt(src: Path, start: int, end: int, dst: Path) -> None:
@@ -148,7 +168,8 @@ def excerpt(src: Path, start: int, end: int, dst: Path) -> None:
                 out.write(frame.image[:h, :w])
 
 
-def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
+def run_case(case: Case, clips: str, work: str, check_options: dict[str, Any] | None = None,
+             ) -> dict[str, Any]:
     """Synthesize one case and analyse it; return its scores (runs in a worker)."""
     from vidhand.synth import synthesize
 
@@ -171,12 +192,12 @@ def run_case(case: Case, clips: str, work: str) -> dict[str, Any]:
             with open_video(clean) as source:
                 b += sum(1 for _ in source)
         synthesize(clean, case.defect, case.a, b, bad, seed=case.seed)
-    report, lm = analyze_cached(bad, workp)
+    report, lm = analyze_cached(bad, workp, check_options)
     truth = json.loads(bad.with_suffix(".truth.json").read_text())
     counts, scores = detections_of(lm)
     # The clean excerpt is real footage too, and short: a check's own baseline has less
     # to go on there than on the whole clip. Its events are false alarms.
-    clean_report, clean_lm = analyze_cached(clean, workp)
+    clean_report, clean_lm = analyze_cached(clean, workp, check_options)
     clean_counts, clean_scores = detections_of(clean_lm)
     return {"case": case.__dict__, "report": report, "truth": truth,
             "on_drawn_hand": on_drawn_hand(report, clean_report, truth),
@@ -402,7 +423,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run every case with its defect drawn over all but the "
                              "excerpt's first and last 10 frames (a glitch filling most of a "
                              "short clip) and print their recall")
+    parser.add_argument("--check-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="run the checks with this option (a TemporalConfig field, e.g. "
+                             "vanish_ncc=0.85; repeatable): rescoring cached detections "
+                             "under other thresholds takes about a minute. Reports in "
+                             "--work are rewritten: do not run two at once on one folder")
     args = parser.parse_args(argv)
+    try:
+        check_options = parse_check_options(args.check_option)
+    except ValueError as exc:
+        parser.error(str(exc))
     manifest = args.clips / "MANIFEST.tsv"
     if not manifest.exists():
         print(f"{manifest} not found: the benchmark needs ../shared/clips", file=sys.stderr)
@@ -419,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     minutes = 0.0
     per_clip = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        futures = {rel: pool.submit(analyze_cached, args.clips / rel, args.work)
+        futures = {rel: pool.submit(analyze_cached, args.clips / rel, args.work, check_options)
                    for rel in natural + [g["file"] for g in generated]}
         results = {rel: f.result() for rel, f in futures.items()}
     for rel in natural:
@@ -443,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(args.jobs) as pool:
         outcomes = list(pool.map(run_case, cases + whole,
                                  [str(args.clips)] * (len(cases) + len(whole)),
-                                 [str(args.work)] * (len(cases) + len(whole))))
+                                 [str(args.work)] * (len(cases) + len(whole)),
+                                 [check_options] * (len(cases) + len(whole))))
     whole_outcomes = outcomes[len(cases):]
     outcomes = outcomes[:len(cases)]
 
@@ -498,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.perf_counter() - t_start:.0f} s)")
     # One digest over every synthesized clip: a rerun that prints the same one drew and
     # encoded the very same files (the encoder runs in its own process for that).
+    if check_options:
+        print("check options: " + ", ".join(f"{k}={v}" for k, v in check_options.items()))
     digest = hashlib.sha256("".join(sorted(
         o["report"]["video"]["sha256"] for o in outcomes + whole_outcomes)).encode())
     print(f"synthesized clips: {len(outcomes) + len(whole_outcomes)}, "
@@ -552,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(args.jobs) as pool:
             long_outcomes = list(pool.map(run_case, long_cases,
                                           [str(args.clips)] * len(long_cases),
-                                          [str(args.work)] * len(long_cases)))
+                                          [str(args.work)] * len(long_cases),
+                                          [check_options] * len(long_cases)))
         long_stats = print_variant(long_outcomes, args.list)
     print()
     print("per real clip (seconds, vidhand events, baseline events):")

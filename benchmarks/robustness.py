@@ -36,7 +36,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(Path(__file__).resolve().parent)]
 
-from accuracy import analyze_cached  # noqa: E402  (the same landmark cache)
+from accuracy import analyze_cached, parse_check_options  # noqa: E402  (the same cache)
 
 from vidhand.synth.encode import H264Writer  # noqa: E402
 
@@ -134,7 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated subset of: " + ", ".join(VARIANTS))
     parser.add_argument("--list", action="store_true", help="also list every event")
+    parser.add_argument("--check-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="run the checks with this option (a TemporalConfig field; "
+                             "repeatable), as in accuracy.py")
     args = parser.parse_args(argv)
+    try:
+        check_options = parse_check_options(args.check_option)
+    except ValueError as exc:
+        parser.error(str(exc))
     manifest = args.clips / "MANIFEST.tsv"
     if not manifest.exists():
         print(f"{manifest} not found: the benchmark needs ../shared/clips", file=sys.stderr)
@@ -151,13 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     listed: list[str] = []
     for r in rows:
         for n, video in make_variants(args.clips / r["file"], args.work, names).items():
-            report, _ = analyze_cached(video, args.work)
+            report, _ = analyze_cached(video, args.work, check_options)
             totals[n][0] += float(report["video"].get("duration_s") or 0.0)
             totals[n][1] += len(report["events"])
             listed += [f"  {n:9s} {video.stem}: {e['type']} hand {e['track_id']} frames "
                        f"{e['start_frame']}-{e['end_frame']}" for e in report["events"]]
     print(f"vidhand robustness benchmark: false alarms on the {len(rows)} natural clips "
-          f"re-rendered ({time.perf_counter() - t0:.0f} s)\n")
+          f"re-rendered ({time.perf_counter() - t0:.0f} s)"
+          + (f"; check options: {', '.join(f'{k}={v}' for k, v in check_options.items())}"
+             if check_options else "") + "\n")
     print(f"{'variant':10s} {'what':28s} {'minutes':>7s} {'events':>6s} {'per min':>7s}")
     for group, label in ((SEEN, "all five seen while mending"),
                          (tuple(n for n in VARIANTS if n not in SEEN), "all five measured after")):

@@ -384,6 +384,30 @@ def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path,
                          {**as_drawn, "track_id": other[0]}) == [False] * len(events)
 
 
+def test_the_benchmarks_run_the_checks_with_other_options(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--check-option NAME=VALUE` rescores cached detections under other thresholds."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from accuracy import analyze_cached, parse_check_options
+
+    from vidhand.checks.temporal import TemporalConfig
+
+    assert parse_check_options(["vanish_ncc=0.85", "min_event_frames=4"]) == {
+        "vanish_ncc": 0.85, "min_event_frames": 4}
+    with pytest.raises(ValueError, match=r"valid options: .*vanish_ncc"):
+        parse_check_options(["no_such_option=1"])
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_check_options(["vanish_ncc"])
+    clip = shared_clip("natural/dyngest_zoom_two_hands_bbox.gif")
+    first, lm = analyze_cached(clip, tmp_path)
+    stamp = lm.stat().st_mtime_ns
+    again, lm2 = analyze_cached(clip, tmp_path, {"vanish_ncc": 0.85})
+    assert lm2 == lm and lm.stat().st_mtime_ns == stamp  # the detections were reused
+    assert first["settings"]["checks"]["temporal"]["vanish_ncc"] == TemporalConfig().vanish_ncc
+    assert again["settings"]["checks"]["temporal"]["vanish_ncc"] == 0.85
+    assert again["tracks"] == first["tracks"]
+
+
 def test_check_finds_a_synthesized_missing_finger(tmp_path: Path) -> None:
     """End to end for a finger-level defect MediaPipe cannot show: the index finger is
     erased from the pixels for 20 of the hand's 36 frames (longer than half its track,
