@@ -393,6 +393,17 @@ def test_a_moving_hand_that_smears_is_judged_against_its_own_motion_blur():
                                   lambda i: 0.3 if inside(i) else 0.97)) == []
 
 
+def test_a_vanished_hand_whose_place_keeps_its_colour_is_found():
+    # A lost hand's place goes still and keeps its skin colour (a skin-toned fill) but
+    # matches the hand's last picture at only 0.7: gone (vanish_ncc 0.75, was 0.65; the
+    # accuracy and robustness benchmarks raise no false alarm more up to 0.85, README).
+    # At 0.9 the picture is still the hand's: a detector miss (test_noise_raises_nothing).
+    evs = events_of(sequence(edit=lambda i, h: [], frame_edit=lambda i, f: vanish_ghost(
+        i, f, skin_now=0.55, place={"still": 0.97, "ncc": 0.7})))
+    assert [e.type for e in evs] == ["hand_vanish"], [(e.type, e.message) for e in evs]
+    assert evs[0].start_frame == A and evs[0].evidence["picture_match"] == 0.7
+
+
 def test_a_melt_or_collapse_longer_than_half_its_baseline_window_is_found():
     # Frames 20-69 of 90 fill more than half of every 3 s baseline window holding them:
     # a rolling median takes the melted blur (or the collapsed confidence) for the
