@@ -527,10 +527,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"vidhand accuracy benchmark  ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
           f"{len(cases)} synthesized cases, {minutes:.2f} min of real footage, "
           f"{time.perf_counter() - t_start:.0f} s)")
-    # One digest over every synthesized clip: a rerun that prints the same one drew and
-    # encoded the very same files (the encoder runs in its own process for that).
     if check_options:
         print("check options: " + ", ".join(f"{k}={v}" for k, v in check_options.items()))
+    # One digest over every synthesized clip: a rerun that prints the same one drew and
+    # encoded the very same files (the encoder runs in its own process for that).
     digest = hashlib.sha256("".join(sorted(
         o["report"]["video"]["sha256"] for o in outcomes + whole_outcomes)).encode())
     print(f"synthesized clips: {len(outcomes) + len(whole_outcomes)}, "
