@@ -146,6 +146,12 @@ def parse_check_options(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def check_options_text(options: dict[str, Any]) -> str:
+    """``"check options: vanish_ncc=0.85, ..."``, or ``""`` without options."""
+    return ("check options: " + ", ".join(f"{k}={v}" for k, v in options.items())
+            if options else "")
+
+
 def excerpt(src: Path, start: int, end: int, dst: Path) -> None:
     """Re-encode frames start..end of ``src`` (same rate and size) into ``dst``.
 
@@ -528,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(cases)} synthesized cases, {minutes:.2f} min of real footage, "
           f"{time.perf_counter() - t_start:.0f} s)")
     if check_options:
-        print("check options: " + ", ".join(f"{k}={v}" for k, v in check_options.items()))
+        print(check_options_text(check_options))
     # One digest over every synthesized clip: a rerun that prints the same one drew and
     # encoded the very same files (the encoder runs in its own process for that).
     digest = hashlib.sha256("".join(sorted(

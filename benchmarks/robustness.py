@@ -36,7 +36,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(Path(__file__).resolve().parent)]
 
-from accuracy import analyze_cached, parse_check_options  # noqa: E402  (the same cache)
+from accuracy import (  # noqa: E402  (the same cache)
+    analyze_cached,
+    check_options_text,
+    parse_check_options,
+)
 
 from vidhand.synth.encode import H264Writer  # noqa: E402
 
@@ -165,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                        f"{e['start_frame']}-{e['end_frame']}" for e in report["events"]]
     print(f"vidhand robustness benchmark: false alarms on the {len(rows)} natural clips "
           f"re-rendered ({time.perf_counter() - t0:.0f} s)"
-          + (f"; check options: {', '.join(f'{k}={v}' for k, v in check_options.items())}"
-             if check_options else "") + "\n")
+          + (f"; {check_options_text(check_options)}" if check_options else "") + "\n")
     print(f"{'variant':10s} {'what':28s} {'minutes':>7s} {'events':>6s} {'per min':>7s}")
     for group, label in ((SEEN, "all five seen while mending"),
                          (tuple(n for n in VARIANTS if n not in SEEN), "all five measured after")):

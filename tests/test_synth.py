@@ -388,7 +388,7 @@ def test_the_benchmarks_run_the_checks_with_other_options(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--check-option NAME=VALUE` rescores cached detections under other thresholds."""
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    from accuracy import analyze_cached, parse_check_options
+    from accuracy import analyze_cached, check_options_text, parse_check_options
 
     from vidhand.checks.temporal import TemporalConfig
 
@@ -398,6 +398,8 @@ def test_the_benchmarks_run_the_checks_with_other_options(
         parse_check_options(["no_such_option=1"])
     with pytest.raises(ValueError, match="NAME=VALUE"):
         parse_check_options(["vanish_ncc"])
+    assert check_options_text({"vanish_ncc": 0.85}) == "check options: vanish_ncc=0.85"
+    assert check_options_text({}) == ""
     clip = shared_clip("natural/dyngest_zoom_two_hands_bbox.gif")
     first, lm = analyze_cached(clip, tmp_path)
     stamp = lm.stat().st_mtime_ns
