@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from vidhand.batch import CSV_FIELDS, collect_clips, run_batch, settings_key
 from vidhand.batch_cli import batch_command
 from vidhand.pipeline import AnalysisOptions
 from vidhand.report import read_report
+from vidhand.tracking.model import bundled_model
 
 GOOD = ("natural/sign_soup_woman_grey_bg.mp4", "natural/asl_webcam_fast_motion_blur.mp4")
 
@@ -58,6 +62,12 @@ def test_settings_key_ignores_nothing_that_matters() -> None:
     assert base == settings_key(AnalysisOptions())
     assert base != settings_key(AnalysisOptions(profile="strict"))
     assert base != settings_key(AnalysisOptions(), ["csv"])
+    # The hand model counts by its content, not by where the file is.
+    a = settings_key(AnalysisOptions(hand_model="/models/a.task"), model_sha256="1" * 64)
+    assert a == settings_key(AnalysisOptions(hand_model="/elsewhere/a.task"),
+                             model_sha256="1" * 64)
+    assert a != settings_key(AnalysisOptions(hand_model="/models/a.task"),
+                             model_sha256="2" * 64)
 
 
 @pytest.mark.shared
@@ -105,8 +115,44 @@ def test_batch_cli_usage_errors(tmp_path: Path) -> None:
     res = runner.invoke(batch_command, [str(tmp_path), "--out", str(tmp_path / "o"),
                                         "--address", "auto"])
     assert res.exit_code == 2 and "--engine ray" in res.output
+    res = runner.invoke(batch_command, [str(tmp_path), "--out", str(tmp_path / "o"),
+                                        "--hand-model", str(tmp_path / "missing.task")])
+    assert res.exit_code == 2 and "missing.task: cannot read hand model" in res.output
+    assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
     res = runner.invoke(batch_command, ["--help"])
     assert res.exit_code == 0 and "Example:" in res.output
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_a_changed_hand_model_is_analysed_again(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = shared_clip(GOOD[0])
+    out = tmp_path / "qa"
+    bundled = bundled_model()
+    same = tmp_path / "same.task"  # the bundled model's bytes, saved by the user
+    same.write_bytes(bundled.data)
+    retrained = tmp_path / "retrained.task"  # other bytes (a zip comment), still valid
+    buf = io.BytesIO(bundled.data)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.comment = b"retrained"
+    retrained.write_bytes(buf.getvalue())
+    retrained_sha = hashlib.sha256(retrained.read_bytes()).hexdigest()
+
+    def run(**kw: object) -> tuple[int, int]:
+        res = run_batch([clip], out, jobs=1, **kw)  # type: ignore[arg-type]
+        return res.done, res.skipped
+
+    assert run() == (1, 0)
+    assert run(options=AnalysisOptions(hand_model=str(same))) == (0, 1)  # same content
+    monkeypatch.setenv("VIDHAND_HAND_MODEL", str(retrained))
+    assert run() == (1, 0)  # the model changed: the report is stale
+    detector = read_report(out / f"{clip.stem}.json").settings["detector"]
+    assert detector["hand_model_sha256"] == retrained_sha
+    monkeypatch.delenv("VIDHAND_HAND_MODEL")
+    res = CliRunner().invoke(batch_command, [str(clip), "--out", str(out), "--jobs", "1",
+                                             "--hand-model", str(retrained)])
+    assert res.exit_code == 0 and "0 analysed, 1 skipped" in res.output
 
 
 @pytest.mark.shared

@@ -56,11 +56,36 @@ CSV_FIELDS = ("clip", "status", "verdict", "score", "duration_s", "frames", "eve
               *EVENT_TYPES, "error", "report", "sha256", "settings_key", "elapsed_s")
 
 
-def settings_key(options: AnalysisOptions, formats: Iterable[str] = ()) -> str:
-    """Short hash of everything that changes a clip's outputs (not ``jobs`` or engine)."""
-    blob = json.dumps({"options": dataclasses.asdict(options), "version": __version__,
+def settings_key(options: AnalysisOptions, formats: Iterable[str] = (),
+                 model_sha256: str = "") -> str:
+    """Short hash of everything that changes a clip's outputs (not ``jobs`` or engine).
+
+    The hand model counts by its content (``model_sha256``), not by its path: the same
+    ``.task`` moved elsewhere keeps the key, a retrained one saved over the old file
+    does not.
+    """
+    opts = dataclasses.asdict(options)
+    opts["hand_model"] = model_sha256 or opts["hand_model"]
+    blob = json.dumps({"options": opts, "version": __version__,
                        "export": sorted(formats)}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def resolve_model(options: AnalysisOptions) -> tuple[AnalysisOptions, str]:
+    """The options with the hand model made explicit, and that model's sha256.
+
+    A model given only through ``$VIDHAND_HAND_MODEL`` becomes ``options.hand_model``, so
+    worker processes and Ray tasks on other machines load the same file; the bundled
+    model stays ``None``.
+
+    Raises:
+        TrackerUnavailable: the model file is missing or not a hand landmarker bundle.
+    """
+    from vidhand.tracking.model import ENV_VAR, load_model
+
+    path = options.hand_model or os.environ.get(ENV_VAR) or None
+    sha = load_model(path).sha256
+    return dataclasses.replace(options, hand_model=str(Path(path).resolve()) if path else None), sha
 
 
 def collect_clips(inputs: Iterable[str | os.PathLike[str]],
@@ -288,19 +313,20 @@ def run_batch(
     Raises:
         ValueError: an unknown engine, or an input that matches nothing.
         ImportError: ``engine="ray"`` without Ray installed.
+        TrackerUnavailable: the hand model cannot be loaded (checked before any clip).
     """
     from vidhand.parallel import resolve_jobs
 
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
-    opts = options or AnalysisOptions()
+    opts, model_sha = resolve_model(options or AnalysisOptions())
     fmts = list(formats)
     jobs = resolve_jobs(jobs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clips = collect_clips(inputs, exclude=out)
     stems = assign_stems(clips)
-    key = settings_key(opts, fmts)
+    key = settings_key(opts, fmts, model_sha)
     summary = _Summary(out, clips)
     result = BatchResult()
 

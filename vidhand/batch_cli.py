@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from vidhand.cli_options import verdict_options
+from vidhand.cli_options import detection_options, verdict_options
 from vidhand.errors import VidhandError
 from vidhand.report import VERDICT_RANK
 
@@ -32,16 +32,16 @@ class _Fail(click.ClickException):
 @click.option("--export", "export_formats", default="",
               help="Also write editor files next to each report: comma-separated formats.")
 @verdict_options
-@click.option("--max-side", type=click.IntRange(16, None), default=None,
-              help="Analyse frames downscaled to this longest side.")
+@detection_options
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="Run clips in local processes or as Ray tasks.")
 @click.option("--address", default=None,
               help="Ray cluster to join (e.g. auto, ray://head:10001); default: start a "
                    "local Ray. Only with --engine ray.")
 def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_formats: str,
-                  fail_on: str, profile: str, max_hands: int, max_side: int | None,
-                  engine: str, address: str | None) -> None:
+                  fail_on: str, profile: str, max_hands: int, backend: str,
+                  max_side: int | None, hand_model: Path | None, engine: str,
+                  address: str | None) -> None:
     """Check every clip of folders or globs: one report each plus a running summary.
 
     Writes OUT/<stem>.json and OUT/<stem>.landmarks.npz per clip (as `vidhand check`
@@ -82,7 +82,9 @@ def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_form
             import_ray()
         except ImportError as exc:
             raise _Fail(str(exc)) from None
-    options = AnalysisOptions(max_hands=max_hands, max_side=max_side, profile=profile)
+    options = AnalysisOptions(backend=backend, max_hands=max_hands, max_side=max_side,
+                              hand_model=str(hand_model) if hand_model else None,
+                              profile=profile)
     bars = _Bars()
     try:
         result = run_batch(list(inputs), out_dir, options=options, jobs=jobs,

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from vidhand._version import __version__
-from vidhand.cli_options import verdict_options
+from vidhand.cli_options import detection_options, verdict_options
 from vidhand.errors import VidhandError
 from vidhand.report import VERDICT_RANK, Report, write_report
 
@@ -73,15 +73,7 @@ def _summary_line(name: str, report: Report, report_path: Path) -> str:
               help="Folder for <video stem>.json reports and their landmark files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report(s) as JSON to stdout.")
 @verdict_options
-@click.option("--backend", type=click.Choice(["pyav", "opencv"]), default="pyav",
-              show_default=True, help="Video decoder.")
-@click.option("--max-side", type=click.IntRange(16, None), default=None,
-              help="Analyse frames downscaled to this longest side (coordinates stay in "
-                   "source pixels).")
-@click.option("--hand-model", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="VIDHAND_HAND_MODEL", default=None,
-              help="Your own hand_landmarker.task (env VIDHAND_HAND_MODEL). Default: the "
-                   "model bundled in mediapipe 0.10.21.")
+@detection_options
 @click.option("--from-landmarks", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Re-run the checks on a saved landmark file, without "
                                  "MediaPipe (VIDEO may then be omitted).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -21,6 +22,23 @@ def verdict_options(f: F) -> F:
                      show_default=True, help="Severity thresholds for warn/fail."),
         click.option("--max-hands", type=click.IntRange(1, 8), default=2, show_default=True,
                      help="Most hands tracked per frame."),
+    )):
+        f = option(f)
+    return f
+
+
+def detection_options(f: F) -> F:
+    """``--backend``, ``--max-side`` and ``--hand-model`` (also ``$VIDHAND_HAND_MODEL``)."""
+    for option in reversed((
+        click.option("--backend", type=click.Choice(["pyav", "opencv"]), default="pyav",
+                     show_default=True, help="Video decoder."),
+        click.option("--max-side", type=click.IntRange(16, None), default=None,
+                     help="Analyse frames downscaled to this longest side (coordinates stay "
+                          "in source pixels)."),
+        click.option("--hand-model", type=click.Path(dir_okay=False, path_type=Path),
+                     envvar="VIDHAND_HAND_MODEL", default=None,
+                     help="Your own hand_landmarker.task (env VIDHAND_HAND_MODEL). Default: "
+                          "the model bundled in mediapipe 0.10.21."),
     )):
         f = option(f)
     return f
