@@ -207,12 +207,56 @@ def run_case(case: Case, clips: str, work: str, check_options: dict[str, Any] | 
     clean_counts, clean_scores = detections_of(clean_lm)
     return {"case": case.__dict__, "report": report, "truth": truth,
             "on_drawn_hand": on_drawn_hand(report, clean_report, truth),
+            "curled_for_checks": curled_for_checks(clean_report, truth),
             "baseline": baseline_events(counts, scores),
             "clean_events": [(e["start_frame"], e["end_frame"], e["type"])
                              for e in clean_report["events"]],
             "clean_baseline": len(baseline_events(clean_counts, clean_scores)),
             "clean_minutes": clean_report["video"]["duration_s"] / 60.0,
             "seconds": time.perf_counter() - t0}
+
+
+def changed_fingers(truth: dict[str, Any]) -> list[str]:
+    """The fingers a finger-shape defect changes (an extra finger's donor); [] for others."""
+    p = truth["params"]
+    if truth["defect"] == "extra_finger":
+        return [p["donor"]]
+    if truth["defect"] == "fused_fingers":
+        return list(p["pair"])
+    if truth["defect"] in ("missing_finger", "stretch"):
+        return [p["finger"]]
+    return []
+
+
+def curled_for_checks(clean_report: dict[str, Any], truth: dict[str, Any]) -> bool | None:
+    """For a finger-shape case: whether the checks' own skeleton has the fingers it
+    changes curled (not all extended) in most drawn frames of the drawn hand.
+
+    The synthesizer picks extended fingers on the picture's landmarks (a tip far from the
+    wrist, straight segments: ``finger_extension``); the checks call a finger extended on
+    the world landmarks (``extended_fingers``: little flexion, reaching away from the
+    palm). A finger seen side-on around a mug handle can be the first and not the second,
+    and the checks do not judge a finger they see curled. ``None`` for other defects or
+    when the drawn hand is not in the clean excerpt's analysis over the range.
+    """
+    from vidhand.evidence.landmarks import extended_fingers
+    from vidhand.hand_model import FINGER_NAMES
+    from vidhand.pipeline import tracked_hand_frames
+    from vidhand.report import Report
+
+    fingers = [FINGER_NAMES.index(f) for f in changed_fingers(truth)]
+    if not fingers:
+        return None
+    votes = []
+    for hf in tracked_hand_frames(Report.from_dict(clean_report)):
+        if truth["start_frame"] <= hf.frame_index <= truth["end_frame"]:
+            for h in hf.hands:
+                if h.track_id == truth["track_id"]:
+                    ext = extended_fingers(h.world)
+                    votes.append(all(ext[k] for k in fingers))
+    if not votes:
+        return None
+    return sum(votes) <= len(votes) / 2
 
 
 def on_drawn_hand(report: dict[str, Any], clean_report: dict[str, Any],
@@ -494,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     # Drawn, but the drawing hardly shows in most of its frames (a digit cloned behind
     # the other hand, fingers fused that already touched): reported, still scored.
     faint: list[tuple[str, bool]] = []  # (defect, found)
+    # Drawn on fingers the synthesizer saw extended in the picture but the checks' own
+    # skeleton has curled (see curled_for_checks): reported, still scored.
+    curled: list[tuple[str, bool]] = []
     for o in outcomes:
         t = o["truth"]
         a, b = t["start_frame"], t["end_frame"]
@@ -501,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         evs, hits, other = count_hits(s, o)
         if Truth.from_dict(t).hardly_shows:
             faint.append((t["defect"], bool(hits)))
+        if o["curled_for_checks"]:
+            curled.append((t["defect"], bool(hits)))
         bhits = [e for e in o["baseline"] if overlaps(e, a, b)]
         s["base_hit"] += bool(bhits)
         out_fa += len(evs) - len(hits)
@@ -549,6 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     if hidden:
         print(f"({len(hidden)} finger-shape case(s) drawn on curled fingers, where no "
               f"placement showed them: {', '.join(o['truth']['defect'] for o in hidden)})")
+    if curled:
+        print(f"({len(curled)} finger-shape case(s) drawn on fingers vidhand's skeleton "
+              f"shows curled in most drawn frames, {sum(found for _, found in curled)} of "
+              f"them found: {', '.join(d for d, _ in curled)})")
     if faint:
         print(f"({len(faint)} case(s) whose drawing changes almost no pixel in most of its "
               f"frames, {sum(found for _, found in faint)} of them found: "
@@ -616,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "excerpt_fa_per_min": ex_ours / max(ex_minutes, 1e-9),
                                          "chance_hits": chance,
                                          "faint_cases": len(faint),
+                                         "curled_cases": len(curled),
                                          "baseline_fa_per_min": fa_base / minutes,
                                          "whole_excerpt_extra_finger": {
                                              "n": len(whole_outcomes), "found": found},

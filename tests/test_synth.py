@@ -382,6 +382,14 @@ def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path,
     assert on_drawn_hand(report.to_dict(), clean.to_dict(), as_drawn) == [True] * len(events)
     assert on_drawn_hand(report.to_dict(), clean.to_dict(),
                          {**as_drawn, "track_id": other[0]}) == [False] * len(events)
+    # And whether the fingers a finger-shape defect would change are ones the checks'
+    # own skeleton shows extended (this hand points its index, the others curled).
+    from accuracy import curled_for_checks
+
+    assert curled_for_checks(clean.to_dict(), as_drawn) is None  # a mirror changes no finger
+    lost = {**as_drawn, "defect": "missing_finger"}
+    assert curled_for_checks(clean.to_dict(), {**lost, "params": {"finger": "index"}}) is False
+    assert curled_for_checks(clean.to_dict(), {**lost, "params": {"finger": "pinky"}}) is True
 
 
 def test_the_benchmarks_run_the_checks_with_other_options(
