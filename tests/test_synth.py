@@ -538,3 +538,35 @@ def test_check_finds_a_hand_that_vanishes_or_melts(tmp_path: Path, defect: str, 
     (ev,) = events
     assert ev.track_id == truth.track_id, found
     assert abs(ev.start_frame - a) <= 3 and a <= ev.end_frame <= b + 3, found
+
+
+def test_a_replay_of_recorded_detections_writes_what_a_fresh_detection_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmarks/reevidence.py re-measures evidence on MediaPipe's recorded answers; the
+    shortcut is sound only if that gives a fresh detection's file feature for feature."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from reevidence import ReplayTracker, reevidence
+
+    from vidhand.pipeline import analyze
+    from vidhand.tracking.cache import read_landmarks
+
+    clip = shared_clip("natural/asl_webcam_fast_motion_blur.mp4")  # hands lost and found
+    fresh = analyze(clip, landmarks_out=tmp_path / "fresh.landmarks.npz")
+    replayed = reevidence(tmp_path / "fresh.landmarks.npz", tmp_path / "replay.landmarks.npz")
+    a, b = read_landmarks(tmp_path / "fresh.landmarks.npz"), read_landmarks(replayed)
+    assert a.meta == b.meta
+    frames = list(zip(a.hand_frames(), b.hand_frames(), strict=True))
+    assert sum(len(x.hands) for x, _ in frames) > 20
+    assert any(x.features.get("ghosts") for x, _ in frames)  # the ghost memory replays too
+    for x, y in frames:
+        assert (x.frame_index, x.pts_s, x.features) == (y.frame_index, y.pts_s, y.features)
+        for h1, h2 in zip(x.hands, y.hands, strict=True):
+            assert np.array_equal(h1.landmarks_px, h2.landmarks_px)
+            assert h1.features == h2.features and h1.features.get("px_digits") is not None
+    report = json.loads((tmp_path / "replay.json").read_text())
+    assert report["events"] == fresh.to_dict()["events"]
+    assert report["tracks"] == fresh.to_dict()["tracks"]
+    # A video that does not decode as recorded is refused, not silently re-measured.
+    other = shared_clip("natural/dyngest_grip_closeup_bbox.gif")
+    with pytest.raises(ValueError, match="decodes differently"):
+        analyze(other, tracker=ReplayTracker(tmp_path / "fresh.landmarks.npz"))

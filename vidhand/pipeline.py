@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -22,6 +23,7 @@ from vidhand._version import __version__
 from vidhand.checks import Check, default_checks
 from vidhand.evidence.frame import GHOST_WINDOW, EvidenceExtractor
 from vidhand.report import Report, VideoSummary, get_profile, summarize
+from vidhand.tracking.base import HandTracker
 from vidhand.tracking.cache import LandmarkRecorder, read_landmarks
 from vidhand.tracking.identity import IdentityTracker
 from vidhand.types import Event, Finding, HandFrame, Track, VideoInfo
@@ -94,6 +96,7 @@ def analyze(
     progress: ProgressCallback | None = None,
     checks: list[Check] | None = None,
     jobs: int = 1,
+    tracker: HandTracker | None = None,
     **option_kwargs: Any,
 ) -> Report:
     """Analyse one video and return its :class:`~vidhand.report.Report`.
@@ -109,6 +112,8 @@ def analyze(
             With more than one, a long enough video is cut into segments analysed in
             parallel threads of this process (:mod:`vidhand.parallel`); tracks and
             events are those of ``jobs=1``.
+        tracker: detect hands with this tracker instead of MediaPipe (the caller opens
+            and closes it; the video then runs in one pass, whatever ``jobs`` says).
 
     Raises:
         VidhandError: the video, model or landmark file cannot be used (one-line message).
@@ -137,7 +142,7 @@ def analyze(
 
         source = open_video(path, backend=opts.backend, max_side=opts.max_side)
         segments = None
-        if jobs != 1:
+        if jobs != 1 and tracker is None:
             from vidhand.parallel import plan_for, resolve_jobs
 
             jobs = resolve_jobs(jobs)
@@ -148,8 +153,10 @@ def analyze(
             if segments is None:
                 from vidhand.tracking.mediapipe import MediaPipeTracker
 
-                with MediaPipeTracker(max_hands=opts.max_hands,
-                                      model_path=opts.hand_model) as tracker:
+                with contextlib.ExitStack() as stack:
+                    if tracker is None:
+                        tracker = stack.enter_context(MediaPipeTracker(
+                            max_hands=opts.max_hands, model_path=opts.hand_model))
                     evidence = EvidenceExtractor(pixels=opts.pixel_evidence)
                     detector_settings = {**tracker.settings, "evidence": evidence.settings}
                     frames = (evidence.process(frame, tracker.process(frame))
