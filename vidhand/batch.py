@@ -85,7 +85,8 @@ def resolve_model(options: AnalysisOptions) -> tuple[AnalysisOptions, str]:
 
     path = options.hand_model or os.environ.get(ENV_VAR) or None
     sha = load_model(path).sha256
-    return dataclasses.replace(options, hand_model=str(Path(path).resolve()) if path else None), sha
+    explicit = str(Path(path).resolve()) if path else None
+    return dataclasses.replace(options, hand_model=explicit), sha
 
 
 def collect_clips(inputs: Iterable[str | os.PathLike[str]],

@@ -151,10 +151,10 @@ def analyze(
             info = source.info
             sha256 = file_sha256(path)
             if segments is None:
-                from vidhand.tracking.mediapipe import MediaPipeTracker
-
                 with contextlib.ExitStack() as stack:
                     if tracker is None:
+                        from vidhand.tracking.mediapipe import MediaPipeTracker
+
                         tracker = stack.enter_context(MediaPipeTracker(
                             max_hands=opts.max_hands, model_path=opts.hand_model))
                     evidence = EvidenceExtractor(pixels=opts.pixel_evidence)
