@@ -6,11 +6,14 @@ only (decode + MediaPipe, one process), the naive loop (``cv2.VideoCapture`` + B
 + MediaPipe per frame, one process), and ``vidhand check`` end to end (a subprocess of
 the real CLI, report and landmark file written, all cores), with the ratio vidhand /
 naive, the share of wall time spent in identity + checks (replaying the landmark file),
-and the peak RSS of the whole ``vidhand check`` process tree. Then a 30-minute clip
+and the peak RSS of the whole ``vidhand check`` process tree. A row for ``vidhand batch``
+over four copies of the 720p clip (clips side by side in worker processes) against the
+naive loop running them one after another. Then a 30-minute clip
 (low resolution and rate so it runs in minutes, but a real 30-minute video through the
 real pipeline) shows that memory stays flat with length. After the 720p clip it also
 prints where the time goes: how many cores the naive loop keeps busy, MediaPipe alone
-with 1 and 2 hand slots, and the evidence stage's cost in one and in two threads.
+with 1 and 2 hand slots and in two threads at once, and the evidence stage's cost in one
+and in two threads.
 
 Usage:
     python benchmarks/throughput.py            # the README table
@@ -114,6 +117,25 @@ def where_time_goes(path: Path, frames: int = 200) -> None:
         print(f"  MediaPipe alone, {slots} hand slot(s): {fps:.1f} fps, {hands:.2f} hands/frame")
         data = list(zip(decoded, out, strict=True))
 
+    def landmarks(rates: list[float]) -> None:
+        with MediaPipeTracker(max_hands=2) as tracker:
+            t = time.perf_counter()
+            for f in decoded:
+                tracker.process(f)
+            rates.append(len(decoded) / (time.perf_counter() - t))
+
+    # Two landmarkers at once, each on every frame (as vidhand's two segment workers).
+    rates: list[float] = []
+    c0, t0 = time.process_time(), time.perf_counter()
+    workers = [threading.Thread(target=landmarks, args=(rates,)) for _ in range(2)]
+    for th in workers:
+        th.start()
+    for th in workers:
+        th.join()
+    busy = (time.process_time() - c0) / (time.perf_counter() - t0)
+    print(f"  MediaPipe alone, 2 hand slots, two landmarkers in two threads at once: "
+          f"{sum(rates):.1f} fps in all, {busy:.2f} cores busy")
+
     def evidence(pairs: list[tuple[Any, Any]]) -> None:
         ev = EvidenceExtractor()
         for f, hf in pairs:
@@ -191,6 +213,35 @@ def _tree_rss_mb(root: int) -> float:
 def run_check(path: Path, out: Path, jobs: int, extra: list[str]) -> tuple[float, float, int]:
     """Run the real CLI; return (wall s, peak tree RSS MB, frames)."""
     cmd = [str(VIDHAND), "check", str(path), "--out", str(out), "--jobs", str(jobs), *extra]
+    wall, peak = run_cli(cmd)
+    from vidhand.report import read_report
+
+    report = read_report(out / f"{path.stem}.json")
+    return wall, peak, report.video.frame_count
+
+
+def run_batch(clip: Path, copies: int, work: Path, jobs: int) -> tuple[float, float, int]:
+    """``vidhand batch`` over ``copies`` links to ``clip`` into a fresh folder (nothing to
+    resume); return (wall s, peak tree RSS MB, frames in all)."""
+    import shutil
+
+    renders = work / "batch_in"
+    shutil.rmtree(renders, ignore_errors=True)
+    renders.mkdir(parents=True)
+    for i in range(copies):
+        (renders / f"render_{i}{clip.suffix}").symlink_to(clip)
+    out = work / "batch_out"
+    shutil.rmtree(out, ignore_errors=True)
+    wall, peak = run_cli([str(VIDHAND), "batch", str(renders), "--out", str(out),
+                          "--jobs", str(jobs)])
+    from vidhand.report import read_report
+
+    frames = sum(read_report(p).video.frame_count for p in out.glob("render_*.json"))
+    return wall, peak, frames
+
+
+def run_cli(cmd: list[str]) -> tuple[float, float]:
+    """Run a vidhand command; return (wall s, peak RSS MB of its process tree)."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0.0
@@ -209,11 +260,8 @@ def run_check(path: Path, out: Path, jobs: int, extra: list[str]) -> tuple[float
     stop.set()
     th.join()
     if proc.returncode not in (0, 1):
-        raise RuntimeError(f"vidhand check failed ({proc.returncode}): {err.strip()}")
-    from vidhand.report import read_report
-
-    report = read_report(out / f"{path.stem}.json")
-    return wall, peak, report.video.frame_count
+        raise RuntimeError(f"{' '.join(cmd[:2])} failed ({proc.returncode}): {err.strip()}")
+    return wall, peak
 
 
 def checks_time(report_json: Path) -> float:
@@ -235,6 +283,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of the naive loop and of vidhand per HD clip (medians shown)")
     ap.add_argument("--work", type=Path, default=None, help="temp folder (default: new)")
+    ap.add_argument("--batch-copies", type=int, default=4,
+                    help="720p clips in the `vidhand batch` row (links to one clip)")
     args = ap.parse_args()
     if not SOURCE.exists():
         sys.exit(f"needs the shared clip {SOURCE}")
@@ -266,7 +316,21 @@ def main() -> None:
               f"{' '.join(f'{v:.1f}' for v in e2es)}; load {os.getloadavg()[0]:.1f}", flush=True)
         if label == "720p":
             where_time_goes(clip)
+            # Many clips (the studio's night): `vidhand batch` runs them side by side in
+            # worker processes; the naive loop would run them one after another.
+            walls, peak, frames = [], 0.0, 0
+            for _ in range(args.repeat):
+                wall, rss_b, frames = run_batch(clip, args.batch_copies, work, args.jobs)
+                walls.append(wall)
+                peak = max(peak, rss_b)
+            fps_b = frames / statistics.median(walls)
+            batch_row = (f"720p {args.seconds:.0f} s x{args.batch_copies}, batch", frames,
+                         float("nan"), float("nan"), naive, fps_b, fps_b / naive,
+                         float("nan"), peak)
+            print(f"  done 720p batch of {args.batch_copies}: vidhand fps "
+                  f"{' '.join(f'{frames / w:.1f}' for w in walls)}", flush=True)
 
+    rows.insert(1, batch_row)
     long_clip = work / "bench_long.mp4"
     if not long_clip.exists():
         make_clip(SOURCE, long_clip, (256, 144), args.long_minutes * 60, fps=Fraction(5))
@@ -282,7 +346,8 @@ def main() -> None:
     print("|" + "|".join("---" for _ in head) + "|")
     for r in rows:
         cells = [r[0], str(r[1])] + ["-" if v != v else f"{v:.1f}" for v in r[2:5]] + [
-            f"{r[5]:.1f}", "-" if r[6] != r[6] else f"{r[6]:.2f}x", f"{r[7]:.1f}", f"{r[8]:.0f}"]
+            f"{r[5]:.1f}", "-" if r[6] != r[6] else f"{r[6]:.2f}x",
+            "-" if r[7] != r[7] else f"{r[7]:.1f}", f"{r[8]:.0f}"]
         print("| " + " | ".join(cells) + " |")
     print(f"\nnaive and vidhand fps: medians of {args.repeat} alternating runs; "
           f"vidhand check --jobs {args.jobs} (0 = one per CPU); load average after "
