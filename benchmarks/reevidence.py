@@ -2,7 +2,7 @@
 
 The benchmarks cache each clip's landmark file under a hash of the decoding, tracking
 and evidence code (``detection_code_hash`` in ``accuracy.py``), so changing the pixel
-evidence means detecting everything again: about 9 minutes per accuracy set and half
+evidence means detecting everything again: about 8 minutes per accuracy set and half
 an hour for ``robustness.py``, two thirds of it MediaPipe. When only the evidence code
 changed since the cached files were made, this script replays MediaPipe's recorded
 answers frame by frame through the real pipeline (decode, evidence, checks, report)
