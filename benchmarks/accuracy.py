@@ -205,9 +205,10 @@ def run_case(case: Case, clips: str, work: str, check_options: dict[str, Any] | 
     # to go on there than on the whole clip. Its events are false alarms.
     clean_report, clean_lm = analyze_cached(clean, workp, check_options)
     clean_counts, clean_scores = detections_of(clean_lm)
+    clean_frames = tracked_frames(clean_report)
     return {"case": case.__dict__, "report": report, "truth": truth,
-            "on_drawn_hand": on_drawn_hand(report, clean_report, truth),
-            "curled_for_checks": curled_for_checks(clean_report, truth),
+            "on_drawn_hand": on_drawn_hand(report, clean_frames, truth),
+            "curled_for_checks": curled_for_checks(clean_frames, truth),
             "baseline": baseline_events(counts, scores),
             "clean_events": [(e["start_frame"], e["end_frame"], e["type"])
                              for e in clean_report["events"]],
@@ -228,7 +229,15 @@ def changed_fingers(truth: dict[str, Any]) -> list[str]:
     return []
 
 
-def curled_for_checks(clean_report: dict[str, Any], truth: dict[str, Any]) -> bool | None:
+def tracked_frames(report: dict[str, Any]) -> list[Any]:
+    """A report's hand frames with its track ids (its landmark file replayed once)."""
+    from vidhand.pipeline import tracked_hand_frames
+    from vidhand.report import Report
+
+    return tracked_hand_frames(Report.from_dict(report))
+
+
+def curled_for_checks(clean_frames: list[Any], truth: dict[str, Any]) -> bool | None:
     """For a finger-shape case: whether the checks' own skeleton has the fingers it
     changes curled (not all extended) in most drawn frames of the drawn hand.
 
@@ -236,19 +245,18 @@ def curled_for_checks(clean_report: dict[str, Any], truth: dict[str, Any]) -> bo
     wrist, straight segments: ``finger_extension``); the checks call a finger extended on
     the world landmarks (``extended_fingers``: little flexion, reaching away from the
     palm). A finger seen side-on around a mug handle can be the first and not the second,
-    and the checks do not judge a finger they see curled. ``None`` for other defects or
-    when the drawn hand is not in the clean excerpt's analysis over the range.
+    and the checks do not judge a finger they see curled. ``clean_frames`` are the clean
+    excerpt's (:func:`tracked_frames`). ``None`` for other defects or when the drawn hand
+    is not in the clean excerpt's analysis over the range.
     """
     from vidhand.evidence.landmarks import extended_fingers
     from vidhand.hand_model import FINGER_NAMES
-    from vidhand.pipeline import tracked_hand_frames
-    from vidhand.report import Report
 
     fingers = [FINGER_NAMES.index(f) for f in changed_fingers(truth)]
     if not fingers:
         return None
     votes = []
-    for hf in tracked_hand_frames(Report.from_dict(clean_report)):
+    for hf in clean_frames:
         if truth["start_frame"] <= hf.frame_index <= truth["end_frame"]:
             for h in hf.hands:
                 if h.track_id == truth["track_id"]:
@@ -259,7 +267,7 @@ def curled_for_checks(clean_report: dict[str, Any], truth: dict[str, Any]) -> bo
     return sum(votes) <= len(votes) / 2
 
 
-def on_drawn_hand(report: dict[str, Any], clean_report: dict[str, Any],
+def on_drawn_hand(report: dict[str, Any], clean_frames: list[Any],
                   truth: dict[str, Any]) -> list[bool]:
     """For each event of ``report``: whether it is on the hand the defect was drawn on.
 
@@ -267,19 +275,18 @@ def on_drawn_hand(report: dict[str, Any], clean_report: dict[str, Any],
     synthesizer ran). An event's track is that hand when, in most of its frames from 5
     before the truth range to TOLERANCE after it, the clean excerpt's hand whose box
     overlaps its box most (IoU > 0.3) is the drawn one (hands that overlap each other
-    are told apart by which overlaps more).
+    are told apart by which overlaps more). ``clean_frames`` are the clean excerpt's
+    (:func:`tracked_frames`).
     """
-    from vidhand.pipeline import tracked_hand_frames
-    from vidhand.report import Report
     from vidhand.tracking.identity import box_iou
 
     lo, hi = truth["start_frame"] - 5, truth["end_frame"] + TOLERANCE
     clean_boxes: dict[int, list[tuple[int | None, Any]]] = defaultdict(list)
-    for hf in tracked_hand_frames(Report.from_dict(clean_report)):
+    for hf in clean_frames:
         if lo <= hf.frame_index <= hi:
             clean_boxes[hf.frame_index] = [(h.track_id, h.bbox_xyxy) for h in hf.hands]
     boxes: dict[int | None, dict[int, Any]] = defaultdict(dict)
-    for hf in tracked_hand_frames(Report.from_dict(report)):
+    for hf in tracked_frames(report):
         if lo <= hf.frame_index <= hi:
             for h in hf.hands:
                 boxes[h.track_id][hf.frame_index] = h.bbox_xyxy

@@ -103,8 +103,9 @@ def main() -> None:
     print(f"re-measuring the evidence of {len(todo)} landmark file(s): "
           f"{args.from_hash} -> {new_hash}", flush=True)
     with ProcessPoolExecutor(args.jobs) as pool:
-        for done, _ in enumerate(pool.map(reevidence, *zip(*todo, strict=True)) if todo
-                                 else (), start=1):
+        futures = [pool.submit(reevidence, old, new) for old, new in todo]
+        for done, future in enumerate(futures, start=1):
+            future.result()
             if done % 50 == 0:
                 print(f"  {done}/{len(todo)}", flush=True)
     print("done")

@@ -373,23 +373,24 @@ def test_check_finds_a_synthesized_mirror_flip(tmp_path: Path,
     # The accuracy benchmark tells which hand an event is on: the flip is on the hand the
     # mirror was drawn on, and would not be if the other hand had been the drawn one.
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    from accuracy import on_drawn_hand
+    from accuracy import on_drawn_hand, tracked_frames
 
     clean = analyze(clip, landmarks_out=tmp_path / "clean.landmarks.npz")
     other = [t.track_id for t in clean.tracks if t.track_id != truth.track_id]
     assert other, clean.tracks
     as_drawn = truth.to_dict()
-    assert on_drawn_hand(report.to_dict(), clean.to_dict(), as_drawn) == [True] * len(events)
-    assert on_drawn_hand(report.to_dict(), clean.to_dict(),
+    clean_frames = tracked_frames(clean.to_dict())
+    assert on_drawn_hand(report.to_dict(), clean_frames, as_drawn) == [True] * len(events)
+    assert on_drawn_hand(report.to_dict(), clean_frames,
                          {**as_drawn, "track_id": other[0]}) == [False] * len(events)
     # And whether the fingers a finger-shape defect would change are ones the checks'
     # own skeleton shows extended (this hand points its index, the others curled).
     from accuracy import curled_for_checks
 
-    assert curled_for_checks(clean.to_dict(), as_drawn) is None  # a mirror changes no finger
+    assert curled_for_checks(clean_frames, as_drawn) is None  # a mirror changes no finger
     lost = {**as_drawn, "defect": "missing_finger"}
-    assert curled_for_checks(clean.to_dict(), {**lost, "params": {"finger": "index"}}) is False
-    assert curled_for_checks(clean.to_dict(), {**lost, "params": {"finger": "pinky"}}) is True
+    assert curled_for_checks(clean_frames, {**lost, "params": {"finger": "index"}}) is False
+    assert curled_for_checks(clean_frames, {**lost, "params": {"finger": "pinky"}}) is True
 
 
 def test_the_benchmarks_run_the_checks_with_other_options(
