@@ -123,6 +123,63 @@ def test_batch_cli_usage_errors(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "Example:" in res.output
 
 
+def test_summary_rewrites_wait_in_proportion_to_their_cost(tmp_path: Path) -> None:
+    # A clock that moves 0.5 s per reading: a write (two readings) "takes" 0.5 s, so the
+    # next may start 10 s after it; rows in between wait and are all there after flush().
+    from vidhand.batch import _Summary
+
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.5
+        return now[0]
+
+    (tmp_path / "summary.jsonl").write_text(json.dumps({"clip": "/old/run.mp4"}) + "\n")
+    clips = [Path(f"/r/c{i}.mp4") for i in range(5)]
+    summary = _Summary(tmp_path, clips, clock=clock)
+    summary.put({"clip": "/r/c3.mp4", "status": "ok"})
+    assert summary.writes == 1  # the first row shows at once
+    for i in (0, 4, 1):
+        summary.put({"clip": f"/r/c{i}.mp4", "status": "error"})
+    assert summary.writes == 1 and len(_rows(tmp_path)) == 2  # waiting for the next write
+    now[0] += 20.0
+    summary.put({"clip": "/r/c2.mp4", "status": "ok"})
+    assert summary.writes == 2
+    summary.flush()
+    assert summary.writes == 2  # nothing was waiting
+    lines = [json.loads(x)["clip"] for x in (tmp_path / "summary.jsonl").read_text().splitlines()]
+    # This run's clips in their order, then rows of earlier runs over other clips.
+    assert lines == [f"/r/c{i}.mp4" for i in range(5)] + ["/old/run.mp4"]
+    assert len((tmp_path / "summary.csv").read_text().splitlines()) == 7
+
+
+def test_an_interrupted_batch_keeps_every_finished_row(tmp_path: Path, monkeypatch) -> None:
+    # Ctrl-C after three clips finished: their rows are in both summaries, even those
+    # that were waiting for the next (throttled) write, and no temp file is left.
+    import vidhand.batch as batch
+
+    clips = tmp_path / "in"
+    clips.mkdir()
+    for i in range(5):
+        (clips / f"c{i}.mp4").write_text("not a video\n")
+
+    def three_then_ctrl_c(todo, options, jobs, on_frames):
+        for clip in todo[:3]:
+            yield batch.ClipOutcome(clip=str(clip), error="cannot open")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "_run_local", three_then_ctrl_c)
+    monkeypatch.setattr(batch._Summary, "WRITE_GAP", 1e9)  # only the first row is written
+    out = tmp_path / "qa"
+    result = run_batch([clips], out, jobs=1)
+    assert result.interrupted and result.errors == 3
+    assert sorted(_rows(out)) == ["c0.mp4", "c1.mp4", "c2.mp4"]
+    with open(out / "summary.csv", newline="") as fh:
+        assert [Path(r["clip"]).name for r in csv.DictReader(fh)] == ["c0.mp4", "c1.mp4",
+                                                                      "c2.mp4"]
+    assert not list(out.glob(".*.tmp"))
+
+
 @pytest.mark.shared
 @pytest.mark.slow
 def test_a_changed_hand_model_is_analysed_again(tmp_path: Path,

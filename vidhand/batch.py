@@ -203,12 +203,29 @@ class BatchResult:
 
 
 class _Summary:
-    """The rows of ``summary.jsonl``/``summary.csv``, rewritten atomically on each update."""
+    """The rows of ``summary.jsonl``/``summary.csv``, rewritten atomically as clips finish.
 
-    def __init__(self, out_dir: Path, clips: list[Path]) -> None:
+    Every write rewrites both files whole (readers see the old file or the new one, never
+    half), which costs time in proportion to the rows. So that a batch of thousands of
+    clips does not spend its time rewriting its summary, a row that arrives less than
+    ``WRITE_GAP`` times the last write's duration after that write waits for the next
+    one (at most ``1 / WRITE_GAP`` of the wall time goes to writing); :meth:`flush`
+    writes what waits. With a few hundred rows a write takes milliseconds, so every clip
+    still shows at once.
+    """
+
+    #: Shortest pause between two writes, in multiples of the last write's duration.
+    WRITE_GAP = 20.0
+
+    def __init__(self, out_dir: Path, clips: list[Path],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.out_dir = out_dir
         self.order = [str(c) for c in clips]
         self.rows: dict[str, dict[str, Any]] = {}
+        self.writes = 0
+        self._clock = clock
+        self._next_write = float("-inf")
+        self._dirty = False
         path = out_dir / SUMMARY_JSONL
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
@@ -221,15 +238,24 @@ class _Summary:
 
     def put(self, row: dict[str, Any]) -> None:
         self.rows[row["clip"]] = row
-        self.write()
+        self._dirty = True
+        if self._clock() >= self._next_write:
+            self.write()
+
+    def flush(self) -> None:
+        """Write the rows that wait for the next write, if any."""
+        if self._dirty:
+            self.write()
 
     def ordered(self) -> list[dict[str, Any]]:
         # Clips of this run in order, then rows of earlier runs over other clips.
         mine = [self.rows[c] for c in self.order if c in self.rows]
-        rest = [r for c, r in self.rows.items() if c not in set(self.order)]
+        order = set(self.order)
+        rest = [r for c, r in self.rows.items() if c not in order]
         return mine + rest
 
     def write(self) -> None:
+        start = self._clock()
         rows = self.ordered()
         write_text_atomic(self.out_dir / SUMMARY_JSONL,
                           "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
@@ -240,6 +266,10 @@ class _Summary:
         for r in rows:
             writer.writerow({k: r.get(k, "") if r.get(k) is not None else "" for k in CSV_FIELDS})
         write_text_atomic(self.out_dir / SUMMARY_CSV, buf.getvalue())
+        end = self._clock()
+        self._next_write = end + self.WRITE_GAP * (end - start)
+        self._dirty = False
+        self.writes += 1
 
 
 def _row(clip: Path, outcome: ClipOutcome, key: str, report_path: Path | None,
@@ -373,6 +403,8 @@ def run_batch(
                 record(outcome)
     except KeyboardInterrupt:
         result.interrupted = True
+    finally:
+        summary.flush()  # rows that waited for the next write (also on an error)
     if not summary.rows and not clips:
         summary.write()
     result.rows = [summary.rows[str(c)] for c in clips if str(c) in summary.rows]
