@@ -180,6 +180,61 @@ def test_an_interrupted_batch_keeps_every_finished_row(tmp_path: Path, monkeypat
     assert not list(out.glob(".*.tmp"))
 
 
+def test_clips_of_one_name_in_many_folders_keep_their_own_reports(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    # Render farms name every shot's file alike (shot_a/render.mp4, shot_c/render.mp4).
+    # A later run that adds shot_b must not hand shot_b the report shot_c already has,
+    # nor may a clip of another folder overwrite a report an earlier run recorded.
+    import copy
+
+    import vidhand.batch as batch
+    from vidhand.pipeline import file_sha256
+
+    golden = json.loads((Path(__file__).parents[1] / "fixtures" / "golden" /
+                         "report.json").read_text())
+
+    def analysed(todo, options, jobs, on_frames):
+        for clip in todo:
+            report = copy.deepcopy(golden)
+            report["video"]["path"] = str(clip)
+            yield batch.ClipOutcome(clip=str(clip), sha256=file_sha256(clip), report=report)
+
+    monkeypatch.setattr(batch, "_run_local", analysed)
+    renders = tmp_path / "renders"
+    for shot in ("shot_a", "shot_c"):
+        (renders / shot).mkdir(parents=True)
+        (renders / shot / "render.mp4").write_text(shot)
+    out = tmp_path / "qa"
+    run_batch([renders], out, jobs=1)
+    (renders / "shot_b").mkdir()
+    (renders / "shot_b" / "render.mp4").write_text("shot_b")
+    again = run_batch([renders], out, jobs=1)
+    assert (again.skipped, again.done) == (2, 1)
+    other = tmp_path / "elsewhere" / "render.mp4"
+    other.parent.mkdir()
+    other.write_text("another folder, the same --out")
+    run_batch([other], out, jobs=1)
+
+    def rows() -> list[dict]:
+        return [json.loads(line) for line in (out / "summary.jsonl").read_text().splitlines()]
+
+    assert len(rows()) == 4
+    assert len({r["report"] for r in rows()}) == 4, "every clip has a report of its own"
+    for row in rows():
+        assert read_report(row["report"]).video.path == row["clip"]
+
+    # A summary where two clips share one report (as the old naming left it): both run
+    # again and each gets its own.
+    old = {Path(r["clip"]).parent.name: r for r in rows()}
+    old["shot_c"]["report"] = old["shot_a"]["report"]
+    (out / "summary.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old.values()))
+    healed = run_batch([renders], out, jobs=1)
+    assert (healed.skipped, healed.done) == (1, 2)
+    assert len({r["report"] for r in rows()}) == 4
+    for row in rows():
+        assert read_report(row["report"]).video.path == row["clip"]
+
+
 @pytest.mark.shared
 @pytest.mark.slow
 def test_a_changed_hand_model_is_analysed_again(tmp_path: Path,

@@ -133,10 +133,19 @@ def unique_stem(path: Path, used: set[str]) -> str:
     return candidate
 
 
-def assign_stems(clips: list[Path]) -> dict[Path, str]:
-    """Report stem per clip: the file stem, ``-2``, ``-3``... on clashes (stable over reruns)."""
-    used: set[str] = set()
-    return {clip: unique_stem(clip, used) for clip in clips}
+def assign_stems(clips: list[Path], recorded: dict[str, str] | None = None,
+                 ) -> dict[Path, str]:
+    """Report stem per clip: the file stem, ``-2``, ``-3``... on clashes.
+
+    ``recorded`` maps clips (as strings) to the stems their reports already have in the
+    output folder (from an earlier run's summary): such a clip keeps its stem, and no
+    other clip gets one of them, so a clip added to a folder of same-named files (every
+    shot's ``render.mp4``) never takes over another clip's report.
+    """
+    recorded = recorded or {}
+    used = set(recorded.values())
+    return {clip: recorded[str(clip)] if str(clip) in recorded else unique_stem(clip, used)
+            for clip in clips}
 
 
 @dataclass
@@ -356,9 +365,16 @@ def run_batch(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clips = collect_clips(inputs, exclude=out)
-    stems = assign_stems(clips)
     key = settings_key(opts, fmts, model_sha)
     summary = _Summary(out, clips)
+    # Stems the output folder's reports already have. Two clips recorded with one report
+    # (written before same-named clips kept their own) both lose it and run again.
+    owners: dict[str, list[str]] = {}
+    for c, r in summary.rows.items():
+        if r.get("report"):
+            owners.setdefault(Path(r["report"]).name.removesuffix(".json"), []).append(c)
+    clashed = {c for cs in owners.values() if len(cs) > 1 for c in cs}
+    stems = assign_stems(clips, {cs[0]: stem for stem, cs in owners.items() if len(cs) == 1})
     result = BatchResult()
 
     todo: list[Path] = []
@@ -368,7 +384,7 @@ def run_batch(
             sha = file_sha256(clip) if row else ""
         except OSError:
             sha = ""
-        if _is_done(row, sha, key):
+        if str(clip) not in clashed and _is_done(row, sha, key):
             result.skipped += 1
         else:
             todo.append(clip)
