@@ -6,6 +6,9 @@ import csv
 import hashlib
 import io
 import json
+import os
+import signal
+import time
 import zipfile
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import shared_clip
 
-from vidhand.batch import CSV_FIELDS, collect_clips, run_batch, settings_key
+from vidhand.batch import CSV_FIELDS, ClipOutcome, collect_clips, run_batch, settings_key
 from vidhand.batch_cli import batch_command
 from vidhand.pipeline import AnalysisOptions
 from vidhand.report import read_report
@@ -233,6 +236,35 @@ def test_clips_of_one_name_in_many_folders_keep_their_own_reports(tmp_path: Path
     assert len({r["report"] for r in rows()}) == 4
     for row in rows():
         assert read_report(row["report"]).video.path == row["clip"]
+
+
+def _die_on_bomb(args: tuple[str, AnalysisOptions]) -> ClipOutcome:
+    """Per-clip work for the crash test (runs in spawned workers, so it lives at module
+    level): a clip named ``bomb`` kills its own process as a native crash would."""
+    clip = args[0]
+    if "bomb" in Path(clip).name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.2)  # long enough that other clips are running when the bomb goes off
+    return ClipOutcome(clip=clip, error="analysed")
+
+
+def test_a_clip_that_kills_its_worker_is_an_error_row_and_the_rest_go_on(tmp_path: Path,
+                                                                         ) -> None:
+    from vidhand.batch import CRASH_ERROR, _run_local
+
+    names = ["a.mp4", "b.mp4", "bomb.mp4", "c.mp4", "d.mp4", "e.mp4"]
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung"))
+    signal.alarm(120)
+    try:
+        outcomes = {Path(o.clip).name: o.error
+                    for o in _run_local([tmp_path / n for n in names], AnalysisOptions(),
+                                        2, None, work=_die_on_bomb)}
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sorted(outcomes) == names  # every clip once, none lost with the dead worker
+    assert outcomes.pop("bomb.mp4") == CRASH_ERROR
+    assert set(outcomes.values()) == {"analysed"}  # its neighbours were retried, not blamed
 
 
 @pytest.mark.shared

@@ -31,6 +31,8 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -457,8 +459,24 @@ def _analyze_star(args: tuple[str, AnalysisOptions]) -> ClipOutcome:
     return analyze_clip(args[0], args[1], jobs=1, progress=_CountFrames())
 
 
+#: What a clip's row says when its worker process died under it, also when run alone.
+CRASH_ERROR = ("the analysis process died while analysing this clip (a crash in a decoder "
+               "or in MediaPipe, or killed, e.g. out of memory), also when retried alone; "
+               "check or re-encode the file")
+
+
 def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
-               on_frames: Callable[[int], None] | None) -> Iterator[ClipOutcome]:
+               on_frames: Callable[[int], None] | None,
+               work: Callable[[tuple[str, AnalysisOptions]], ClipOutcome] = _analyze_star,
+               ) -> Iterator[ClipOutcome]:
+    """Yield each clip's outcome as it finishes (clips side by side in worker processes).
+
+    A worker process that dies (a native crash, the OOM killer) takes down the pool and
+    every clip running in it. Those clips are retried one at a time in a fresh
+    one-worker pool, so the clip that kills its process again alone is recorded with
+    :data:`CRASH_ERROR` and every other clip gets its report; the rest of the batch then
+    goes on in a fresh pool. ``work`` is the per-clip function (module-level, picklable).
+    """
     if not todo:
         return
     if jobs <= 1 or len(todo) < jobs:
@@ -474,19 +492,42 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
         return
     ctx = multiprocessing.get_context("spawn")
     counter = ctx.Value("q", 0)
-    pool = ctx.Pool(min(jobs, len(todo)), initializer=_init_clip_worker, initargs=(counter,))
-    try:
-        results = pool.imap_unordered(_analyze_star, [(str(c), options) for c in todo])
-        for _ in todo:
-            while True:
-                try:
-                    outcome = results.next(timeout=0.25)
-                    break
-                except multiprocessing.TimeoutError:
-                    if on_frames is not None:
-                        on_frames(int(counter.value))
-            yield outcome
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    queue = [str(c) for c in todo]
+    suspects: list[str] = []  # clips that were running when a worker died
+    while queue or suspects:
+        alone = bool(suspects)
+        source = [suspects.pop(0)] if alone else queue
+        width = 1 if alone else min(jobs, len(queue))
+        pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_clip_worker,
+                                   initargs=(counter,))
+        running: dict[Future[ClipOutcome], str] = {}
+        try:
+            while source or running:
+                while source and len(running) < width:
+                    clip = source.pop(0)
+                    try:
+                        running[pool.submit(work, (clip, options))] = clip
+                    except BrokenProcessPool:
+                        source.insert(0, clip)
+                        break
+                if not running:
+                    break  # the pool broke with nothing left in it: start a fresh one
+                finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                if on_frames is not None:
+                    on_frames(int(counter.value))
+                for fut in finished:
+                    clip = running.pop(fut)
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        if alone:
+                            yield ClipOutcome(clip=clip, error=CRASH_ERROR)
+                        else:
+                            suspects.append(clip)
+                        continue
+                    yield outcome
+        finally:
+            # Ctrl-C or an error in the driver: stop the workers now, not after their clip.
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
