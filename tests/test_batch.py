@@ -322,3 +322,29 @@ def test_ray_engine_writes_the_same_summaries_as_local(clip_dir: Path, tmp_path:
         b = read_report(tmp_path / "ray" / f"{stem}.json").to_dict()
         a.pop("landmarks_file"), b.pop("landmarks_file")
         assert a == b
+
+
+def test_ray_engine_records_a_clip_that_kills_its_worker_and_goes_on(tmp_path: Path) -> None:
+    ray = pytest.importorskip(
+        "ray", reason="Ray is not installed: pip install 'vidhand[ray]' to test --engine ray")
+    from vidhand.batch import CRASH_ERROR
+    from vidhand.ray_engine import run_ray
+
+    def die_on_bomb(clip: str, options: AnalysisOptions) -> ClipOutcome:
+        # Defined here so that Ray ships it by value to its workers.
+        import os
+        import signal
+
+        if "bomb" in clip:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return ClipOutcome(clip=clip, error="analysed")
+
+    names = ["a.mp4", "bomb.mp4", "b.mp4"]
+    got: dict[str, str | None] = {}
+    run_ray([str(tmp_path / n) for n in names], AnalysisOptions(),
+            lambda o: got.__setitem__(Path(o.clip).name, o.error), num_cpus=2,
+            task=die_on_bomb)
+    assert not ray.is_initialized()
+    assert sorted(got) == sorted(names)
+    assert got.pop("bomb.mp4").startswith(CRASH_ERROR)
+    assert set(got.values()) == {"analysed"}

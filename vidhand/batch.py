@@ -459,9 +459,9 @@ def _analyze_star(args: tuple[str, AnalysisOptions]) -> ClipOutcome:
     return analyze_clip(args[0], args[1], jobs=1, progress=_CountFrames())
 
 
-#: What a clip's row says when its worker process died under it, also when run alone.
+#: What a clip's row says when its worker process died under it, also when retried (alone).
 CRASH_ERROR = ("the analysis process died while analysing this clip (a crash in a decoder "
-               "or in MediaPipe, or killed, e.g. out of memory), also when retried alone; "
+               "or in MediaPipe, or killed, e.g. out of memory), also when retried; "
                "check or re-encode the file")
 
 

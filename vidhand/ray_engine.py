@@ -46,13 +46,20 @@ def run_ray(
     record: Callable[[ClipOutcome], None],
     address: str | None = None,
     num_cpus: int | None = None,
+    task: Callable[[str, AnalysisOptions], ClipOutcome] = _task,
 ) -> None:
     """Run one Ray task per clip and pass each outcome to ``record`` as it finishes.
+
+    A task whose worker dies (a native crash, the out-of-memory killer, a lost node) is
+    retried once by Ray; if it fails again, its clip is recorded with the error and the
+    other clips go on, as with the local engine. ``task`` is the per-clip function.
 
     Raises:
         ImportError: Ray is not installed.
         ConnectionError: ``address`` names no reachable cluster.
     """
+    from vidhand.batch import CRASH_ERROR, ClipOutcome
+
     ray = import_ray()
     if not clips:
         return
@@ -63,13 +70,21 @@ def run_ray(
             ray.init(address=address, **kwargs)
         else:
             ray.init(num_cpus=num_cpus, **kwargs)
+    pending: list[Any] = []
     try:
-        remote = ray.remote(num_cpus=1, max_retries=1)(_task)
+        remote = ray.remote(num_cpus=1, max_retries=1)(task)
         opts_ref = ray.put(options)
-        pending = [remote.remote(clip, opts_ref) for clip in clips]
+        clip_of = {remote.remote(clip, opts_ref): clip for clip in clips}
+        pending = list(clip_of)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
-            record(ray.get(ready[0]))
+            try:
+                outcome = ray.get(ready[0])
+            except ray.exceptions.RayError as exc:
+                logger.warning("%s: %s", clip_of[ready[0]], exc)
+                outcome = ClipOutcome(clip=clip_of[ready[0]],
+                                      error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
+            record(outcome)
     except KeyboardInterrupt:
         for ref in pending:
             ray.cancel(ref, force=True)
