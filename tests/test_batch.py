@@ -60,6 +60,21 @@ def test_collect_clips_expands_dirs_and_globs_and_skips_output(clip_dir: Path) -
         collect_clips([str(clip_dir / "*.mov")])
 
 
+def test_report_stems_of_same_named_clips() -> None:
+    from vidhand.batch import assign_stems
+
+    clips = [Path("/r/a/render.mp4"), Path("/r/b/render-2.mp4"), Path("/r/c/render.mp4"),
+             Path("/r/d/render.mp4")]
+    assert list(assign_stems(clips).values()) == ["render", "render-2", "render-3",
+                                                  "render-4"]
+    # A stem an earlier run recorded stays with its clip and is taken by no other.
+    assert list(assign_stems(clips, {"/r/d/render.mp4": "render-3"}).values()) == [
+        "render", "render-2", "render-4", "render-3"]
+    many = [Path(f"/farm/shot{i:04d}/render.mp4") for i in range(3000)]
+    stems = assign_stems(many)
+    assert len(set(stems.values())) == 3000 and stems[many[-1]] == "render-3000"
+
+
 def test_settings_key_ignores_nothing_that_matters() -> None:
     base = settings_key(AnalysisOptions())
     assert base == settings_key(AnalysisOptions())

@@ -124,13 +124,20 @@ def collect_clips(inputs: Iterable[str | os.PathLike[str]],
     return sorted(found)
 
 
-def unique_stem(path: Path, used: set[str]) -> str:
-    """``path``'s stem, or ``stem-2``, ``stem-3``... if already in ``used`` (then added)."""
-    stem, n = path.stem, 2
+def unique_stem(path: Path, used: set[str], counters: dict[str, int] | None = None) -> str:
+    """``path``'s stem, or ``stem-2``, ``stem-3``... if already in ``used`` (then added).
+
+    ``counters`` (stem -> next number to try) lets many calls over one ``used`` set skip
+    the numbers already taken: thousands of same-named clips cost linear time.
+    """
+    stem = path.stem
+    n = counters.get(stem, 2) if counters is not None else 2
     candidate = stem
     while candidate in used:
         candidate = f"{stem}-{n}"
         n += 1
+    if counters is not None:
+        counters[stem] = n
     used.add(candidate)
     return candidate
 
@@ -146,8 +153,9 @@ def assign_stems(clips: list[Path], recorded: dict[str, str] | None = None,
     """
     recorded = recorded or {}
     used = set(recorded.values())
-    return {clip: recorded[str(clip)] if str(clip) in recorded else unique_stem(clip, used)
-            for clip in clips}
+    counters: dict[str, int] = {}
+    return {clip: recorded[str(clip)] if str(clip) in recorded
+            else unique_stem(clip, used, counters) for clip in clips}
 
 
 @dataclass
