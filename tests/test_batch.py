@@ -75,6 +75,16 @@ def test_report_stems_of_same_named_clips() -> None:
     assert len(set(stems.values())) == 3000 and stems[many[-1]] == "render-3000"
 
 
+def test_batch_starts_the_largest_clips_first(tmp_path: Path) -> None:
+    from vidhand.batch import largest_first
+
+    for name, size in (("a.mp4", 10), ("b.mp4", 300), ("c.mp4", 10), ("d.mp4", 20)):
+        (tmp_path / name).write_bytes(b"x" * size)
+    order = largest_first([tmp_path / n for n in ("a.mp4", "gone.mp4", "b.mp4", "c.mp4",
+                                                   "d.mp4")])
+    assert [Path(p).name for p in order] == ["b.mp4", "d.mp4", "a.mp4", "c.mp4", "gone.mp4"]
+
+
 def test_settings_key_ignores_nothing_that_matters() -> None:
     base = settings_key(AnalysisOptions())
     assert base == settings_key(AnalysisOptions())
