@@ -60,6 +60,31 @@ def test_collect_clips_expands_dirs_and_globs_and_skips_output(clip_dir: Path) -
         collect_clips([str(clip_dir / "*.mov")])
 
 
+def test_a_second_batch_into_the_same_folder_stops_at_once(tmp_path: Path) -> None:
+    import fcntl
+
+    from vidhand.batch import LOCK_FILE
+    from vidhand.errors import OutputInUse
+
+    renders = tmp_path / "in"
+    renders.mkdir()
+    (renders / "a.mp4").write_text("not a video\n")
+    out = tmp_path / "qa"
+    out.mkdir()
+    with open(out / LOCK_FILE, "a+") as fh:  # a batch that is still running holds it
+        fh.write("4242\n")
+        fh.flush()
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(OutputInUse, match=r"pid 4242.*another --out"):
+            run_batch([renders], out, jobs=1)
+        res = CliRunner().invoke(batch_command, [str(renders), "--out", str(out)])
+        assert res.exit_code == 2 and "another vidhand batch (pid 4242)" in res.output
+        assert len(res.output.strip().splitlines()) == 1
+        assert not (out / "summary.jsonl").exists()  # nothing of the first one touched
+    # The holder ended (its lock went with it): the next batch runs.
+    assert run_batch([renders], out, jobs=1).errors == 1
+
+
 def test_report_stems_of_same_named_clips() -> None:
     from vidhand.batch import assign_stems
 

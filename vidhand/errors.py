@@ -36,6 +36,10 @@ class ReportError(VidhandError):
     """A report file is missing, corrupt or of an unknown schema."""
 
 
+class OutputInUse(VidhandError):
+    """Another ``vidhand batch`` is writing into the same output folder."""
+
+
 class ExportError(VidhandError):
     """An export could not be written."""
 
