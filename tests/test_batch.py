@@ -216,7 +216,7 @@ def test_an_interrupted_batch_keeps_every_finished_row(tmp_path: Path, monkeypat
     for i in range(5):
         (clips / f"c{i}.mp4").write_text("not a video\n")
 
-    def three_then_ctrl_c(todo, options, jobs, on_frames):
+    def three_then_ctrl_c(todo, options, jobs, on_frames, timeout_s=None):
         for clip in todo[:3]:
             yield batch.ClipOutcome(clip=str(clip), error="cannot open")
         raise KeyboardInterrupt
@@ -246,7 +246,7 @@ def test_clips_of_one_name_in_many_folders_keep_their_own_reports(tmp_path: Path
     golden = json.loads((Path(__file__).parents[1] / "fixtures" / "golden" /
                          "report.json").read_text())
 
-    def analysed(todo, options, jobs, on_frames):
+    def analysed(todo, options, jobs, on_frames, timeout_s=None):
         for clip in todo:
             report = copy.deepcopy(golden)
             report["video"]["path"] = str(clip)
@@ -372,6 +372,42 @@ def test_ray_engine_writes_the_same_summaries_as_local(clip_dir: Path, tmp_path:
         b = read_report(tmp_path / "ray" / f"{stem}.json").to_dict()
         a.pop("landmarks_file"), b.pop("landmarks_file")
         assert a == b
+
+
+def _hang_on_hang(args: tuple[str, AnalysisOptions]) -> ClipOutcome:
+    """Per-clip work for the timeout test: a clip named ``hang`` never finishes."""
+    clip = args[0]
+    time.sleep(3600 if "hang" in Path(clip).name else 0.2)
+    return ClipOutcome(clip=clip, error="analysed")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_clip_past_its_timeout_is_stopped_and_the_rest_go_on(tmp_path: Path,
+                                                                jobs: int) -> None:
+    from vidhand.batch import _run_local, timeout_error
+
+    names = ["a.mp4", "hang.mp4", "b.mp4", "c.mp4"]
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung"))
+    signal.alarm(120)
+    try:
+        # The hung worker sleeps an hour: only killing it ends this before the alarm.
+        outcomes = {Path(o.clip).name: o.error
+                    for o in _run_local([tmp_path / n for n in names], AnalysisOptions(),
+                                        jobs, None, work=_hang_on_hang, timeout_s=3.0)}
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sorted(outcomes) == sorted(names)
+    assert outcomes.pop("hang.mp4") == timeout_error(3.0)
+    assert set(outcomes.values()) == {"analysed"}
+
+
+def test_clip_timeout_is_refused_with_ray(tmp_path: Path) -> None:
+    res = CliRunner().invoke(batch_command, [str(tmp_path), "--out", str(tmp_path / "o"),
+                                             "--engine", "ray", "--clip-timeout", "60"])
+    assert res.exit_code == 2 and "--engine local only" in res.output
+    with pytest.raises(ValueError, match="local engine"):
+        run_batch([tmp_path], tmp_path / "o", engine="ray", clip_timeout_s=60)
 
 
 def test_ray_engine_records_a_clip_that_kills_its_worker_and_goes_on(tmp_path: Path) -> None:

@@ -379,6 +379,7 @@ def run_batch(
     address: str | None = None,
     on_clip: Callable[[dict[str, Any], int, int], None] | None = None,
     on_frames: Callable[[int], None] | None = None,
+    clip_timeout_s: float | None = None,
 ) -> BatchResult:
     """Analyse every clip of ``inputs`` into ``out_dir``; see the module docstring.
 
@@ -394,6 +395,9 @@ def run_batch(
         address: Ray cluster address (``ray`` engine; ``None`` starts a local Ray).
         on_clip: called as ``on_clip(row, finished, total)`` after each clip.
         on_frames: called with the number of frames analysed so far (local engine).
+        clip_timeout_s: a clip still running this many seconds after a worker process
+            took it is stopped (its worker killed) and recorded with an error; local
+            engine only (it then runs every clip in a worker process, also with one job).
 
     Raises:
         ValueError: an unknown engine, or an input that matches nothing.
@@ -404,6 +408,9 @@ def run_batch(
 
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+    if clip_timeout_s is not None and (engine != "local" or clip_timeout_s <= 0):
+        raise ValueError("clip_timeout_s needs the local engine and a positive number of "
+                         "seconds")
     opts, model_sha = resolve_model(options or AnalysisOptions())
     fmts = list(formats)
     jobs = resolve_jobs(jobs)
@@ -461,7 +468,8 @@ def run_batch(
 
                 run_ray(largest_first(todo), opts, record, address=address, num_cpus=jobs)
             else:
-                for outcome in _run_local(todo, opts, jobs, on_frames):
+                for outcome in _run_local(todo, opts, jobs, on_frames,
+                                          timeout_s=clip_timeout_s):
                     record(outcome)
         except KeyboardInterrupt:
             result.interrupted = True
@@ -528,7 +536,7 @@ def largest_first(clips: Iterable[str | os.PathLike[str]]) -> list[str]:
 def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
                on_frames: Callable[[int], None] | None,
                work: Callable[[tuple[str, AnalysisOptions]], ClipOutcome] = _analyze_star,
-               ) -> Iterator[ClipOutcome]:
+               timeout_s: float | None = None) -> Iterator[ClipOutcome]:
     """Yield each clip's outcome as it finishes (clips side by side in worker processes).
 
     A worker process that dies (a native crash, the OOM killer) takes down the pool and
@@ -536,10 +544,15 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
     one-worker pool, so the clip that kills its process again alone is recorded with
     :data:`CRASH_ERROR` and every other clip gets its report; the rest of the batch then
     goes on in a fresh pool. ``work`` is the per-clip function (module-level, picklable).
+
+    With ``timeout_s``, every clip runs in a worker process (a clip in this process could
+    not be stopped), and one still running ``timeout_s`` after its worker took it gets
+    :func:`timeout_error`; its pool is then stopped and the clips beside it retried as
+    after a crash.
     """
     if not todo:
         return
-    if jobs <= 1 or len(todo) < jobs:
+    if timeout_s is None and (jobs <= 1 or len(todo) < jobs):
         # Few clips: one at a time in this process, each split into segments.
         done_before = 0
         for clip in todo:
@@ -557,10 +570,11 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
     while queue or suspects:
         alone = bool(suspects)
         source = [suspects.pop(0)] if alone else queue
-        width = 1 if alone else min(jobs, len(queue))
+        width = 1 if alone else max(1, min(jobs, len(queue)))
         pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_clip_worker,
                                    initargs=(counter,))
         running: dict[Future[ClipOutcome], str] = {}
+        taken: dict[Future[ClipOutcome], float] = {}  # when a worker took the clip
         try:
             while source or running:
                 while source and len(running) < width:
@@ -575,6 +589,18 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
                 finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 if on_frames is not None:
                     on_frames(int(counter.value))
+                if timeout_s is not None:
+                    now = time.monotonic()
+                    for fut in running:
+                        if fut not in taken and fut.running():
+                            taken[fut] = now
+                    late = [f for f in running if f not in finished
+                            and now - taken.get(f, now) > timeout_s]
+                    if late:
+                        for fut in late:
+                            yield ClipOutcome(clip=running.pop(fut), elapsed_s=timeout_s,
+                                              error=timeout_error(timeout_s))
+                        _stop_workers(pool)  # the clips beside them fail as after a crash
                 for fut in finished:
                     clip = running.pop(fut)
                     try:
@@ -588,6 +614,18 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
                     yield outcome
         finally:
             # Ctrl-C or an error in the driver: stop the workers now, not after their clip.
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
+            _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate a pool's worker processes at once (their clips fail as after a crash)."""
+    procs = getattr(pool, "_processes", None) or {}
+    for proc in list(procs.values()):
+        proc.terminate()
+
+
+def timeout_error(timeout_s: float) -> str:
+    """The error row of a clip stopped by ``--clip-timeout``."""
+    return (f"analysis stopped after {timeout_s:g} s (--clip-timeout): the clip is long, "
+            f"or its decoding hung; check the file or raise the timeout")

@@ -38,10 +38,15 @@ class _Fail(click.ClickException):
 @click.option("--address", default=None,
               help="Ray cluster to join (e.g. auto, ray://head:10001); default: start a "
                    "local Ray. Only with --engine ray.")
+@click.option("--clip-timeout", "clip_timeout", type=click.FloatRange(0, None, min_open=True),
+              default=None, metavar="SECONDS",
+              help="Stop a clip still running this long after a worker took it and record "
+                   "it as an error (a hung decoder must not hold the night's batch). "
+                   "Local engine; every clip then runs in a worker process.")
 def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_formats: str,
                   fail_on: str, profile: str, max_hands: int, backend: str,
                   max_side: int | None, hand_model: Path | None, engine: str,
-                  address: str | None) -> None:
+                  address: str | None, clip_timeout: float | None) -> None:
     """Check every clip of folders or globs: one report each plus a running summary.
 
     Writes OUT/<stem>.json and OUT/<stem>.landmarks.npz per clip (as `vidhand check`
@@ -66,6 +71,9 @@ def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_form
 
     if address and engine != "ray":
         raise click.BadParameter("--address needs --engine ray", param_hint="--address")
+    if clip_timeout is not None and engine != "local":
+        raise click.BadParameter("--clip-timeout works with --engine local only",
+                                 param_hint="--clip-timeout")
     formats = [f.strip() for f in export_formats.split(",") if f.strip()]
     if formats:
         from vidhand.export import EXPORTERS
@@ -89,7 +97,8 @@ def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_form
     try:
         result = run_batch(list(inputs), out_dir, options=options, jobs=jobs,
                            formats=formats, engine=engine, address=address,
-                           on_clip=bars.clip, on_frames=bars.frames)
+                           on_clip=bars.clip, on_frames=bars.frames,
+                           clip_timeout_s=clip_timeout)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="INPUTS") from None
     except VidhandError as exc:
