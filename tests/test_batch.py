@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -10,6 +11,7 @@ import os
 import signal
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -288,6 +290,18 @@ def test_clips_of_one_name_in_many_folders_keep_their_own_reports(tmp_path: Path
         assert read_report(row["report"]).video.path == row["clip"]
 
 
+@contextlib.contextmanager
+def _fails_if_it_hangs(seconds: int = 120) -> Iterator[None]:
+    """Fail the test, rather than hang the suite, if the block takes ``seconds``."""
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung"))
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _die_on_bomb(args: tuple[str, AnalysisOptions]) -> ClipOutcome:
     """Per-clip work for the crash test (runs in spawned workers, so it lives at module
     level): a clip named ``bomb`` kills its own process as a native crash would."""
@@ -303,15 +317,10 @@ def test_a_clip_that_kills_its_worker_is_an_error_row_and_the_rest_go_on(tmp_pat
     from vidhand.batch import CRASH_ERROR, _run_local
 
     names = ["a.mp4", "b.mp4", "bomb.mp4", "c.mp4", "d.mp4", "e.mp4"]
-    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung"))
-    signal.alarm(120)
-    try:
+    with _fails_if_it_hangs():
         outcomes = {Path(o.clip).name: o.error
                     for o in _run_local([tmp_path / n for n in names], AnalysisOptions(),
                                         2, None, work=_die_on_bomb)}
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert sorted(outcomes) == names  # every clip once, none lost with the dead worker
     assert outcomes.pop("bomb.mp4") == CRASH_ERROR
     assert set(outcomes.values()) == {"analysed"}  # its neighbours were retried, not blamed
@@ -387,16 +396,10 @@ def test_a_clip_past_its_timeout_is_stopped_and_the_rest_go_on(tmp_path: Path,
     from vidhand.batch import _run_local, timeout_error
 
     names = ["a.mp4", "hang.mp4", "b.mp4", "c.mp4"]
-    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the batch hung"))
-    signal.alarm(120)
-    try:
-        # The hung worker sleeps an hour: only killing it ends this before the alarm.
+    with _fails_if_it_hangs():  # the hung worker sleeps an hour: it must be killed
         outcomes = {Path(o.clip).name: o.error
                     for o in _run_local([tmp_path / n for n in names], AnalysisOptions(),
                                         jobs, None, work=_hang_on_hang, timeout_s=3.0)}
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert sorted(outcomes) == sorted(names)
     assert outcomes.pop("hang.mp4") == timeout_error(3.0)
     assert set(outcomes.values()) == {"analysed"}

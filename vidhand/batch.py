@@ -1,13 +1,15 @@
 """Batch QA: analyse many clips, one report each, a running summary, resumable.
 
 :func:`run_batch` finds the clips, skips those whose report is already there for the
-same file hash and settings, and hands the rest to an engine: ``local`` (a spawn
-process pool on this machine) or ``ray`` (Ray tasks on a local or remote cluster).
-Both run the same :func:`analyze_clip` and return its :class:`ClipOutcome` to this
-process, which alone writes files: the report, its landmark file and exports (the
-layout of ``vidhand check --out``), then ``summary.jsonl`` and ``summary.csv``, all
-atomically, after every clip. A clip that cannot be read becomes a summary row with
-its error; it never stops the batch.
+same file hash and settings, and hands the rest, largest files first, to an engine:
+``local`` (spawned worker processes on this machine) or ``ray`` (Ray tasks on a local or
+remote cluster). Both run the same :func:`analyze_clip` and return its
+:class:`ClipOutcome` to this process, which alone writes files: the report, its landmark
+file and exports (the layout of ``vidhand check --out``), then ``summary.jsonl`` and
+``summary.csv``, all atomically, as clips finish. One batch writes into an output folder
+at a time (a lock file). A clip that cannot be read, that kills its worker process or
+that outlives ``clip_timeout_s`` becomes a summary row with its error; it never stops
+the batch.
 
 Example:
     >>> from vidhand.batch import run_batch
