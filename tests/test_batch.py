@@ -87,6 +87,33 @@ def test_a_second_batch_into_the_same_folder_stops_at_once(tmp_path: Path) -> No
     assert run_batch([renders], out, jobs=1).errors == 1
 
 
+def test_auto_jobs_never_start_more_workers_than_memory_holds(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    import vidhand.batch as batch
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       16000000 kB\nMemAvailable:    1500000 kB\n")
+    assert batch.workers_for_memory(meminfo) == 2  # 1464 MB // 600 MB
+    meminfo.write_text("MemAvailable:     300000 kB\n")
+    assert batch.workers_for_memory(meminfo) == 1  # never none
+    assert batch.workers_for_memory(tmp_path / "absent") >= 1 << 16  # unknown: no limit
+
+    seen: list[int] = []
+
+    def record_jobs(todo, options, jobs, on_frames, timeout_s=None):
+        seen.append(jobs)
+        yield from ()
+
+    monkeypatch.setattr(batch, "_run_local", record_jobs)
+    monkeypatch.setattr(batch, "workers_for_memory", lambda: 1)
+    monkeypatch.setattr("vidhand.parallel.available_cpus", lambda: 8)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.mp4").write_text("x")
+    run_batch([tmp_path / "in"], tmp_path / "qa", jobs=0)
+    run_batch([tmp_path / "in"], tmp_path / "qa", jobs=3)
+    assert seen == [1, 3]  # --jobs 0 is capped by memory; an explicit --jobs is not
+
+
 def test_report_stems_of_same_named_clips() -> None:
     from vidhand.batch import assign_stems
 
