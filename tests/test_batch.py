@@ -114,6 +114,26 @@ def test_auto_jobs_never_start_more_workers_than_memory_holds(tmp_path: Path,
     assert seen == [1, 3]  # --jobs 0 is capped by memory; an explicit --jobs is not
 
 
+def test_a_rerun_removes_the_temp_files_a_killed_batch_left(tmp_path: Path) -> None:
+    import tempfile
+
+    out = tmp_path / "qa"
+    out.mkdir()
+    # What write_text_atomic leaves when its process is killed before the rename.
+    _, stale = tempfile.mkstemp(prefix=".summary.jsonl.", suffix=".tmp", dir=out)
+    _, fresh = tempfile.mkstemp(prefix=".clip.json.", suffix=".tmp", dir=out)
+    os.utime(stale, (time.time() - 3600,) * 2)
+    mine = out / ".notes.tmp"  # not an atomic write's name: not ours to delete
+    mine.write_text("keep")
+    os.utime(mine, (time.time() - 3600,) * 2)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.mp4").write_text("not a video\n")
+    run_batch([tmp_path / "in"], out, jobs=1)
+    assert not Path(stale).exists()
+    assert Path(fresh).exists(), "a temp file younger than a minute may be a live write"
+    assert mine.read_text() == "keep"
+
+
 def test_report_stems_of_same_named_clips() -> None:
     from vidhand.batch import assign_stems
 

@@ -29,6 +29,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import tempfile
 import time
@@ -352,6 +353,24 @@ def _out_dir_lock(out: Path) -> Iterator[None]:
         yield
 
 
+#: A temp file of :func:`~vidhand.report.write_bytes_atomic` (``.<name>.<8 random>.tmp``).
+_ATOMIC_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def _remove_stale_temps(out: Path, older_than_s: float = 60.0) -> list[Path]:
+    """Delete what a batch killed mid-write (``kill -9``, a power cut) left: the temp files
+    of atomic writes, at least ``older_than_s`` old (a live write's temp lives for
+    milliseconds). Called with the folder's batch lock held."""
+    removed = []
+    limit = time.time() - older_than_s
+    for path in out.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if _ATOMIC_TEMP.match(path.name) and path.stat().st_mtime < limit:
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def _row(clip: Path, outcome: ClipOutcome, key: str, report_path: Path | None,
          report: Report | None) -> dict[str, Any]:
     row: dict[str, Any] = {"clip": str(clip), "sha256": outcome.sha256, "settings_key": key,
@@ -443,6 +462,7 @@ def run_batch(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _out_dir_lock(out):
+        _remove_stale_temps(out)
         clips = collect_clips(inputs, exclude=out)
         key = settings_key(opts, fmts, model_sha)
         summary = _Summary(out, clips)
