@@ -50,10 +50,11 @@ def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_form
     """Check every clip of folders or globs: one report each plus a running summary.
 
     Writes OUT/<stem>.json and OUT/<stem>.landmarks.npz per clip (as `vidhand check`
-    does), and OUT/summary.jsonl and OUT/summary.csv after every clip. A rerun skips
+    does), and OUT/summary.jsonl and OUT/summary.csv as clips finish. A rerun skips
     clips whose report exists for the same file hash and settings. A clip that cannot
-    be read is recorded with its error and the batch goes on. Ctrl-C keeps every
-    finished report.
+    be read, kills its worker or outlives --clip-timeout is recorded with its error and
+    the batch goes on. One batch writes into OUT at a time. Ctrl-C keeps every finished
+    report.
 
     Exit codes: 0 all clips below --fail-on, 1 some clip reached --fail-on, 2 usage
     error or some clip could not be analysed, 130 interrupted.
