@@ -107,27 +107,27 @@ def where_time_goes(path: Path, frames: int = 200) -> None:
     print(f"  naive loop: {naive:.1f} fps using {ratio:.2f} cores (CPU time / wall time)")
     with open_video(path) as src:
         decoded = [f for _, f in zip(range(frames), src, strict=False)]
-    data = []
-    for slots in (1, 2):
+    def landmarks(slots: int, rates: list[float]) -> list[Any]:
+        """MediaPipe alone over the decoded frames; appends its fps to ``rates``."""
         with MediaPipeTracker(max_hands=slots) as tracker:
             t = time.perf_counter()
             out = [tracker.process(f) for f in decoded]
-            fps = len(decoded) / (time.perf_counter() - t)
-        hands = sum(len(o.hands) for o in out) / len(out)
-        print(f"  MediaPipe alone, {slots} hand slot(s): {fps:.1f} fps, {hands:.2f} hands/frame")
-        data = list(zip(decoded, out, strict=True))
-
-    def landmarks(rates: list[float]) -> None:
-        with MediaPipeTracker(max_hands=2) as tracker:
-            t = time.perf_counter()
-            for f in decoded:
-                tracker.process(f)
             rates.append(len(decoded) / (time.perf_counter() - t))
+        return out
+
+    data = []
+    for slots in (1, 2):
+        one: list[float] = []
+        out = landmarks(slots, one)
+        hands = sum(len(o.hands) for o in out) / len(out)
+        print(f"  MediaPipe alone, {slots} hand slot(s): {one[0]:.1f} fps, "
+              f"{hands:.2f} hands/frame")
+        data = list(zip(decoded, out, strict=True))
 
     # Two landmarkers at once, each on every frame (as vidhand's two segment workers).
     rates: list[float] = []
     c0, t0 = time.process_time(), time.perf_counter()
-    workers = [threading.Thread(target=landmarks, args=(rates,)) for _ in range(2)]
+    workers = [threading.Thread(target=landmarks, args=(2, rates)) for _ in range(2)]
     for th in workers:
         th.start()
     for th in workers:

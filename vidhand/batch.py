@@ -282,6 +282,18 @@ class _Summary:
                 if isinstance(row, dict) and "clip" in row:
                     self.rows[row["clip"]] = row
 
+    def report_stems(self) -> tuple[dict[str, str], set[str]]:
+        """The stems the recorded rows' reports have, per clip; and the clips recorded
+        with a report another clip also claims (written before same-named clips kept
+        their own): those lose it and run again."""
+        owners: dict[str, list[str]] = {}
+        for clip, row in self.rows.items():
+            if row.get("report"):
+                owners.setdefault(Path(row["report"]).name.removesuffix(".json"), []).append(clip)
+        recorded = {clips[0]: stem for stem, clips in owners.items() if len(clips) == 1}
+        clashed = {c for clips in owners.values() if len(clips) > 1 for c in clips}
+        return recorded, clashed
+
     def put(self, row: dict[str, Any]) -> None:
         self.rows[row["clip"]] = row
         self._dirty = True
@@ -357,18 +369,15 @@ def _out_dir_lock(out: Path) -> Iterator[None]:
 _ATOMIC_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
-def _remove_stale_temps(out: Path, older_than_s: float = 60.0) -> list[Path]:
+def _remove_stale_temps(out: Path, older_than_s: float = 60.0) -> None:
     """Delete what a batch killed mid-write (``kill -9``, a power cut) left: the temp files
     of atomic writes, at least ``older_than_s`` old (a live write's temp lives for
     milliseconds). Called with the folder's batch lock held."""
-    removed = []
     limit = time.time() - older_than_s
     for path in out.glob(".*.tmp"):
         with contextlib.suppress(OSError):
             if _ATOMIC_TEMP.match(path.name) and path.stat().st_mtime < limit:
                 path.unlink()
-                removed.append(path)
-    return removed
 
 
 def _row(clip: Path, outcome: ClipOutcome, key: str, report_path: Path | None,
@@ -466,14 +475,8 @@ def run_batch(
         clips = collect_clips(inputs, exclude=out)
         key = settings_key(opts, fmts, model_sha)
         summary = _Summary(out, clips)
-        # Stems the output folder's reports already have. Two clips recorded with one report
-        # (written before same-named clips kept their own) both lose it and run again.
-        owners: dict[str, list[str]] = {}
-        for c, r in summary.rows.items():
-            if r.get("report"):
-                owners.setdefault(Path(r["report"]).name.removesuffix(".json"), []).append(c)
-        clashed = {c for cs in owners.values() if len(cs) > 1 for c in cs}
-        stems = assign_stems(clips, {cs[0]: stem for stem, cs in owners.items() if len(cs) == 1})
+        recorded, clashed = summary.report_stems()
+        stems = assign_stems(clips, recorded)
         result = BatchResult()
 
         todo: list[Path] = []
@@ -620,16 +623,19 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
         pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_clip_worker,
                                    initargs=(counter,))
         running: dict[Future[ClipOutcome], str] = {}
-        taken: dict[Future[ClipOutcome], float] = {}  # when a worker took the clip
+        # When each clip went to a worker: never more are submitted than there are
+        # workers, so a submitted clip is a running one (worker start-up included).
+        since: dict[Future[ClipOutcome], float] = {}
         try:
             while source or running:
                 while source and len(running) < width:
                     clip = source.pop(0)
                     try:
-                        running[pool.submit(work, (clip, options))] = clip
+                        fut = pool.submit(work, (clip, options))
                     except BrokenProcessPool:
                         source.insert(0, clip)
                         break
+                    running[fut], since[fut] = clip, time.monotonic()
                 if not running:
                     break  # the pool broke with nothing left in it: start a fresh one
                 finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -637,11 +643,8 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
                     on_frames(int(counter.value))
                 if timeout_s is not None:
                     now = time.monotonic()
-                    for fut in running:
-                        if fut not in taken and fut.running():
-                            taken[fut] = now
-                    late = [f for f in running if f not in finished
-                            and now - taken.get(f, now) > timeout_s]
+                    late = [f for f in running
+                            if f not in finished and now - since[f] > timeout_s]
                     if late:
                         for fut in late:
                             yield ClipOutcome(clip=running.pop(fut), elapsed_s=timeout_s,
