@@ -452,12 +452,39 @@ def test_a_clip_past_its_timeout_is_stopped_and_the_rest_go_on(tmp_path: Path,
     assert set(outcomes.values()) == {"analysed"}
 
 
-def test_clip_timeout_is_refused_with_ray(tmp_path: Path) -> None:
+def test_clip_timeout_must_be_positive(tmp_path: Path) -> None:
     res = CliRunner().invoke(batch_command, [str(tmp_path), "--out", str(tmp_path / "o"),
-                                             "--engine", "ray", "--clip-timeout", "60"])
-    assert res.exit_code == 2 and "--engine local only" in res.output
-    with pytest.raises(ValueError, match="local engine"):
-        run_batch([tmp_path], tmp_path / "o", engine="ray", clip_timeout_s=60)
+                                             "--clip-timeout", "0"])
+    assert res.exit_code == 2 and "--clip-timeout" in res.output
+    with pytest.raises(ValueError, match="positive"):
+        run_batch([tmp_path], tmp_path / "o", clip_timeout_s=0)
+
+
+def test_ray_engine_stops_a_clip_past_its_timeout_and_goes_on(tmp_path: Path) -> None:
+    ray = pytest.importorskip(
+        "ray", reason="Ray is not installed: pip install 'vidhand[ray]' to test --engine ray")
+    from vidhand.batch import timeout_error
+    from vidhand.ray_engine import run_ray
+
+    def hang_on_hang(clip: str, options: AnalysisOptions) -> ClipOutcome:
+        import time  # shipped by value to Ray's workers
+
+        time.sleep(3600 if "hang" in clip else 0.2)
+        return ClipOutcome(clip=clip, error="analysed")
+
+    # One CPU: the clips after the hung one only run once its worker is killed, and the
+    # time they wait in Ray's queue must not count against them (a 3 s timeout, and the
+    # last one starts after the hung one's 3 s).
+    names = ["hang.mp4", "a.mp4", "b.mp4"]
+    got: dict[str, str | None] = {}
+    with _fails_if_it_hangs():
+        run_ray([str(tmp_path / n) for n in names], AnalysisOptions(),
+                lambda o: got.__setitem__(Path(o.clip).name, o.error), num_cpus=1,
+                task=hang_on_hang, timeout_s=3.0)
+    assert not ray.is_initialized()
+    assert sorted(got) == sorted(names)
+    assert got.pop("hang.mp4") == timeout_error(3.0)
+    assert set(got.values()) == {"analysed"}
 
 
 def test_ray_engine_records_a_clip_that_kills_its_worker_and_goes_on(tmp_path: Path) -> None:

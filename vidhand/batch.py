@@ -450,8 +450,8 @@ def run_batch(
         on_clip: called as ``on_clip(row, finished, total)`` after each clip.
         on_frames: called with the number of frames analysed so far (local engine).
         clip_timeout_s: a clip still running this many seconds after a worker process
-            took it is stopped (its worker killed) and recorded with an error; local
-            engine only (it then runs every clip in a worker process, also with one job).
+            took it is stopped (its worker killed) and recorded with an error (the local
+            engine then runs every clip in a worker process, also with one job).
 
     Raises:
         ValueError: an unknown engine, or an input that matches nothing.
@@ -462,9 +462,8 @@ def run_batch(
 
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
-    if clip_timeout_s is not None and (engine != "local" or clip_timeout_s <= 0):
-        raise ValueError("clip_timeout_s needs the local engine and a positive number of "
-                         "seconds")
+    if clip_timeout_s is not None and clip_timeout_s <= 0:
+        raise ValueError("clip_timeout_s must be a positive number of seconds")
     opts, model_sha = resolve_model(options or AnalysisOptions())
     fmts = list(formats)
     jobs = resolve_jobs(jobs) if jobs else min(resolve_jobs(0), workers_for_memory())
@@ -515,7 +514,8 @@ def run_batch(
             if engine == "ray":
                 from vidhand.ray_engine import run_ray
 
-                run_ray(largest_first(todo), opts, record, address=address, num_cpus=jobs)
+                run_ray(largest_first(todo), opts, record, address=address, num_cpus=jobs,
+                        timeout_s=clip_timeout_s)
             else:
                 for outcome in _run_local(todo, opts, jobs, on_frames,
                                           timeout_s=clip_timeout_s):

@@ -42,7 +42,8 @@ class _Fail(click.ClickException):
               default=None, metavar="SECONDS",
               help="Stop a clip still running this long after a worker took it and record "
                    "it as an error (a hung decoder must not hold the night's batch). "
-                   "Local engine; every clip then runs in a worker process.")
+                   "Time a clip waits in Ray's queue does not count; the local engine "
+                   "then runs every clip in a worker process.")
 def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_formats: str,
                   fail_on: str, profile: str, max_hands: int, backend: str,
                   max_side: int | None, hand_model: Path | None, engine: str,
@@ -72,9 +73,6 @@ def batch_command(inputs: tuple[str, ...], out_dir: Path, jobs: int, export_form
 
     if address and engine != "ray":
         raise click.BadParameter("--address needs --engine ray", param_hint="--address")
-    if clip_timeout is not None and engine != "local":
-        raise click.BadParameter("--clip-timeout works with --engine local only",
-                                 param_hint="--clip-timeout")
     formats = [f.strip() for f in export_formats.split(",") if f.strip()]
     if formats:
         from vidhand.export import EXPORTERS

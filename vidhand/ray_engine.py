@@ -15,7 +15,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,6 +41,17 @@ def _task(clip: str, options: AnalysisOptions) -> ClipOutcome:
     return analyze_clip(clip, options, jobs=1)
 
 
+def _announced(task: Callable[[str, AnalysisOptions], ClipOutcome],
+               ) -> Callable[[str, AnalysisOptions], Iterator[ClipOutcome | None]]:
+    """``task`` as a Ray streaming generator: ``None`` when a worker takes the clip, then
+    its outcome. A queued task has not started, so only this tells the driver when the
+    clip's time begins."""
+    def announced(clip: str, options: AnalysisOptions) -> Iterator[ClipOutcome | None]:
+        yield None
+        yield task(clip, options)
+    return announced
+
+
 def run_ray(
     clips: list[str],
     options: AnalysisOptions,
@@ -47,18 +59,22 @@ def run_ray(
     address: str | None = None,
     num_cpus: int | None = None,
     task: Callable[[str, AnalysisOptions], ClipOutcome] = _task,
+    timeout_s: float | None = None,
 ) -> None:
     """Run one Ray task per clip and pass each outcome to ``record`` as it finishes.
 
     A task whose worker dies (a native crash, the out-of-memory killer, a lost node) is
     retried once by Ray; if it fails again, its clip is recorded with the error and the
-    other clips go on, as with the local engine. ``task`` is the per-clip function.
+    other clips go on, as with the local engine. With ``timeout_s``, a clip still running
+    that long after a worker first took it (time in Ray's queue does not count) is
+    cancelled, its worker process killed, and recorded with
+    :func:`~vidhand.batch.timeout_error`. ``task`` is the per-clip function.
 
     Raises:
         ImportError: Ray is not installed.
         ConnectionError: ``address`` names no reachable cluster.
     """
-    from vidhand.batch import CRASH_ERROR, ClipOutcome
+    from vidhand.batch import CRASH_ERROR, ClipOutcome, timeout_error
 
     ray = import_ray()
     if not clips:
@@ -72,19 +88,36 @@ def run_ray(
             ray.init(num_cpus=num_cpus, **kwargs)
     pending: list[Any] = []
     try:
-        remote = ray.remote(num_cpus=1, max_retries=1)(task)
+        remote = ray.remote(num_cpus=1, max_retries=1)(_announced(task)).options(
+            num_returns="streaming")
         opts_ref = ray.put(options)
         clip_of = {remote.remote(clip, opts_ref): clip for clip in clips}
         pending = list(clip_of)
+        since: dict[Any, float] = {}  # when a worker took each clip
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            try:
-                outcome = ray.get(ready[0])
-            except ray.exceptions.RayError as exc:
-                logger.warning("%s: %s", clip_of[ready[0]], exc)
-                outcome = ClipOutcome(clip=clip_of[ready[0]],
-                                      error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
-            record(outcome)
+            ready, pending = ray.wait(pending, num_returns=1,
+                                      timeout=None if timeout_s is None else 0.25)
+            for gen in ready:
+                try:
+                    outcome = ray.get(next(gen))
+                except StopIteration:  # pragma: no cover - every task yields an outcome
+                    continue
+                except ray.exceptions.RayError as exc:
+                    logger.warning("%s: %s", clip_of[gen], exc)
+                    outcome = ClipOutcome(clip=clip_of[gen],
+                                          error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
+                if outcome is None:  # a worker took the clip; its outcome comes next
+                    since.setdefault(gen, time.monotonic())
+                    pending.append(gen)
+                else:
+                    record(outcome)
+            if timeout_s is not None:
+                now = time.monotonic()
+                for gen in [g for g in pending if now - since.get(g, now) > timeout_s]:
+                    ray.cancel(gen, force=True)  # kills the worker process
+                    pending.remove(gen)
+                    record(ClipOutcome(clip=clip_of[gen], elapsed_s=timeout_s,
+                                       error=timeout_error(timeout_s)))
     except KeyboardInterrupt:
         for ref in pending:
             ray.cancel(ref, force=True)
