@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from helpers import make_frame, make_hand
 
@@ -178,3 +179,24 @@ def test_old_reports_replay_without_links():
     old = {k: v for k, v in settings.items() if not k.startswith("link_")}
     assert IdentityTracker.from_settings(Fraction(30), old).link_gap_s == 0.0
     assert IdentityTracker.from_settings(Fraction(30), settings).link_gap_s == 1.5
+
+
+def test_min_cost_assignment_matches_scipy() -> None:
+    """The enumeration used for a frame's few hands assigns what SciPy assigns."""
+    from scipy.optimize import linear_sum_assignment
+
+    from vidhand.tracking.identity import _INFEASIBLE, min_cost_assignment
+
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        n_rows, n_cols = (int(v) for v in rng.integers(0, 9, 2))  # past the enumeration
+        cost = rng.random((n_rows, n_cols)) * 10
+        cost[rng.random(cost.shape) < 0.3] = _INFEASIBLE
+        rows, cols = min_cost_assignment(cost)
+        want_rows, want_cols = linear_sum_assignment(cost)
+        assert len(rows) == len(want_rows) == min(n_rows, n_cols)
+        assert list(rows) == sorted(rows)
+        assert cost[rows, cols].sum() == pytest.approx(cost[want_rows, want_cols].sum())
+        feasible = {(r, c) for r, c in zip(rows, cols, strict=True) if cost[r, c] < _INFEASIBLE}
+        assert feasible == {(r, c) for r, c in zip(want_rows, want_cols, strict=True)
+                            if cost[r, c] < _INFEASIBLE}

@@ -4,6 +4,8 @@ handedness in the subject's true sense, identities on real two-hand footage."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 from fractions import Fraction
 
@@ -132,3 +134,24 @@ def test_timestamps_need_not_be_distinct():
             assert tracker.process(Frame(index=i, pts_s=0.0, image=image)).hands == ()
     with pytest.raises(RuntimeError, match="closed"):
         tracker.process(Frame(index=4, pts_s=1.0, image=image))
+
+
+def test_mediapipe_import_leaves_matplotlib_for_later() -> None:
+    """Creating a tracker does not import matplotlib (0.6-0.9 s of every start), and
+    pyplot still works afterwards in the same process."""
+    code = (
+        "import sys\n"
+        "from vidhand.tracking.mediapipe import MediaPipeTracker\n"
+        "MediaPipeTracker(max_hands=1).close()\n"
+        "assert 'matplotlib.figure' not in sys.modules, 'matplotlib was imported'\n"
+        "import matplotlib\n"
+        "matplotlib.use('Agg')\n"
+        "import matplotlib.pyplot as plt\n"
+        "fig = plt.figure()\n"
+        "from mediapipe.python.solutions import drawing_utils\n"
+        "assert drawing_utils.plt.figure is plt.figure\n"
+        "print(type(fig).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "Figure"

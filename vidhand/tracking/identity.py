@@ -1,8 +1,8 @@
 """Stable hand identities across frames.
 
 MediaPipe gives no track ids and its left/right labels flicker, so identities come
-from geometry: each frame's detections are matched to live tracks with
-``scipy.optimize.linear_sum_assignment`` on a cost that combines the palm-centre
+from geometry: each frame's detections are matched to live tracks by a minimum-cost assignment
+(:func:`min_cost_assignment`) on a cost that combines the palm-centre
 distance (normalised by hand size, against a constant-velocity prediction so two
 hands that cross keep their ids), box overlap and, weakly, the handedness label.
 A track survives gaps up to ``max_gap_s`` so a missed frame does not make a new hand.
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,11 +33,43 @@ from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
 
 from vidhand.types import Hand, HandFrame, Track
 
 _INFEASIBLE = 1e6
+_ENUMERATE_UP_TO = 6  # matrices this wide or smaller are solved by enumeration
+
+
+def min_cost_assignment(cost: npt.NDArray[np.float64],
+                        ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Row and column indices of a minimum-cost assignment, as
+    ``scipy.optimize.linear_sum_assignment`` returns them (rows ascending; every row of
+    a tall matrix or column of a wide one unassigned beyond the shorter side).
+
+    A frame has a handful of hands and live tracks, so matrices up to
+    ``_ENUMERATE_UP_TO`` on their longer side are solved exactly by trying every
+    assignment (at most 720); larger ones go to SciPy, imported only then: importing
+    ``scipy.optimize`` costs about half a second of every start.
+    """
+    n_rows, n_cols = cost.shape
+    if max(n_rows, n_cols) > _ENUMERATE_UP_TO:
+        from scipy.optimize import linear_sum_assignment
+
+        rows, cols = linear_sum_assignment(cost)
+        return rows, cols
+    if n_rows == 0 or n_cols == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty.copy()
+    tall = n_rows > n_cols
+    m = cost.T if tall else cost  # short side first
+    short = np.arange(m.shape[0])
+    choices = np.array(list(itertools.permutations(range(m.shape[1]), m.shape[0])),
+                       dtype=np.intp)
+    best = choices[int(np.argmin(m[short, choices].sum(axis=1)))]
+    if not tall:
+        return short, best
+    order = np.argsort(best)
+    return best[order], short[order]
 
 
 @dataclass
@@ -184,7 +217,7 @@ class IdentityTracker:
         assigned: dict[int, _TrackState] = {}
         if hands and self._live:
             cost = np.array([[self._cost(t, h, f) for h in hands] for t in self._live])
-            rows, cols = linear_sum_assignment(cost)
+            rows, cols = min_cost_assignment(cost)
             for r, c in zip(rows, cols, strict=True):
                 if cost[r, c] < _INFEASIBLE:
                     assigned[int(c)] = self._live[int(r)]
@@ -287,7 +320,7 @@ class IdentityTracker:
             cost = np.full((len(ends), len(starts)), _INFEASIBLE)
             for i, j, c in group:
                 cost[ends.index(i), starts.index(j)] = c
-            rows, cols = linear_sum_assignment(cost)
+            rows, cols = min_cost_assignment(cost)
             links.update({states[ends[r]].track_id: states[starts[c]].track_id
                           for r, c in zip(rows, cols, strict=True) if cost[r, c] < _INFEASIBLE})
         return links
