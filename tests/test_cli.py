@@ -8,6 +8,7 @@ import subprocess
 import sys
 from fractions import Fraction
 
+import click
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, shared_clip
@@ -96,7 +97,9 @@ def test_usage_errors_exit_2(args, message, tmp_path):
 
 
 def test_every_command_has_help_with_example():
-    for name in cli.commands:
+    names = cli.list_commands(click.Context(cli))
+    assert names == ["batch", "check", "export", "render", "synth", "thumbs"]
+    for name in names:
         res = run([name, "--help"])
         assert res.exit_code == 0
         assert "Example:" in res.output, name
@@ -107,6 +110,23 @@ def test_import_and_help_do_not_load_mediapipe():
     code = ("import sys, vidhand, vidhand.cli; "
             "assert 'mediapipe' not in sys.modules, 'mediapipe loaded'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_check_does_not_import_the_other_commands():
+    """Each start of `vidhand check` imports its own command only; the others are
+    imported when they run."""
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from vidhand.cli import cli\n"
+            "assert CliRunner().invoke(cli, ['check', '--help']).exit_code == 0\n"
+            "loaded = [m for m in ('vidhand.synth', 'vidhand.export', 'vidhand.batch_cli',\n"
+            "                      'vidhand.render_cli') if m in sys.modules]\n"
+            "assert not loaded, loaded\n"
+            "res = CliRunner().invoke(cli, ['synth', '--help'])\n"
+            "assert res.exit_code == 0 and 'vidhand.synth' in sys.modules, res.output\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
 
 
 def test_console_script_and_module_entry_points():

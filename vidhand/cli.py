@@ -8,6 +8,7 @@ Set ``VIDHAND_DEBUG=1`` to get full tracebacks instead of one-line errors.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -41,7 +42,32 @@ def _init_logging(verbose: int) -> None:
     logger.propagate = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Sub-commands other than ``check``: module and attribute, imported when the command
+# runs (or ``--help`` lists it), so ``vidhand check`` does not pay for the synthesizer's
+# or the exporters' imports at every start.
+_LAZY_COMMANDS = {
+    "batch": ("vidhand.batch_cli", "batch_command"),
+    "export": ("vidhand.export.cli", "export_command"),
+    "render": ("vidhand.render_cli", "render_command"),
+    "synth": ("vidhand.synth.cli", "synth_command"),
+    "thumbs": ("vidhand.render_cli", "thumbs_command"),
+}
+
+
+class _LazyGroup(click.Group):
+    """A command group whose :data:`_LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attr = _LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), name=cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="vidhand")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def cli(verbose: int) -> None:
@@ -188,23 +214,6 @@ def _export(report: Report, report_path: Path, formats: list[str]) -> None:
 
     for fmt in formats:
         export_report(report, fmt, path=default_export_path(report_path, fmt))
-
-
-def _register_commands() -> None:
-    # Sub-command modules import only click and vidhand's light modules at import time.
-    from vidhand.batch_cli import batch_command
-    from vidhand.export.cli import export_command
-    from vidhand.render_cli import render_command, thumbs_command
-    from vidhand.synth.cli import synth_command
-
-    cli.add_command(export_command, name="export")
-    cli.add_command(render_command, name="render")
-    cli.add_command(thumbs_command, name="thumbs")
-    cli.add_command(synth_command, name="synth")
-    cli.add_command(batch_command, name="batch")
-
-
-_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
