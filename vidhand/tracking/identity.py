@@ -1,8 +1,8 @@
 """Stable hand identities across frames.
 
 MediaPipe gives no track ids and its left/right labels flicker, so identities come
-from geometry: each frame's detections are matched to live tracks by a minimum-cost assignment
-(:func:`min_cost_assignment`) on a cost that combines the palm-centre
+from geometry: each frame's detections are matched to live tracks by a minimum-cost
+assignment (:func:`min_cost_assignment`) on a cost that combines the palm-centre
 distance (normalised by hand size, against a constant-velocity prediction so two
 hands that cross keep their ids), box overlap and, weakly, the handedness label.
 A track survives gaps up to ``max_gap_s`` so a missed frame does not make a new hand.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -59,7 +60,8 @@ def import_mediapipe() -> Any:
     real modules, imported on first use.
     """
     names = ("matplotlib", "matplotlib.pyplot")
-    if "mediapipe" not in sys.modules and not any(n in sys.modules for n in names):
+    if ("mediapipe" not in sys.modules and not any(n in sys.modules for n in names)
+            and importlib.util.find_spec(names[0]) is not None):
         parent, pyplot = _Deferred(names[0]), _Deferred(names[1])
         parent.pyplot = pyplot  # ``import matplotlib.pyplot as plt`` asks the parent
         sys.modules.update(zip(names, (parent, pyplot), strict=True))
