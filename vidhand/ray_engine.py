@@ -100,9 +100,9 @@ def run_ray(
             for gen in ready:
                 try:
                     outcome = ray.get(next(gen))
-                except StopIteration:  # pragma: no cover - every task yields an outcome
-                    continue
-                except ray.exceptions.RayError as exc:
+                except (ray.exceptions.RayError, StopIteration) as exc:
+                    # StopIteration: a task that ended with no outcome; never seen, but
+                    # its clip must still get a row.
                     logger.warning("%s: %s", clip_of[gen], exc)
                     outcome = ClipOutcome(clip=clip_of[gen],
                                           error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
