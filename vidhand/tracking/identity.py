@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import itertools
 import math
 from collections import Counter
@@ -38,6 +39,14 @@ from vidhand.types import Hand, HandFrame, Track
 
 _INFEASIBLE = 1e6
 _ENUMERATE_UP_TO = 6  # matrices this wide or smaller are solved by enumeration
+
+
+@functools.cache
+def _assignments(n: int, k: int) -> npt.NDArray[np.intp]:
+    """Every way to give ``k`` rows distinct columns out of ``n``, one row per way."""
+    out = np.array(list(itertools.permutations(range(n), k)), dtype=np.intp)
+    out.flags.writeable = False
+    return out
 
 
 def min_cost_assignment(cost: npt.NDArray[np.float64],
@@ -63,8 +72,7 @@ def min_cost_assignment(cost: npt.NDArray[np.float64],
     tall = n_rows > n_cols
     m = cost.T if tall else cost  # short side first
     short = np.arange(m.shape[0])
-    choices = np.array(list(itertools.permutations(range(m.shape[1]), m.shape[0])),
-                       dtype=np.intp)
+    choices = _assignments(m.shape[1], m.shape[0])
     best = choices[int(np.argmin(m[short, choices].sum(axis=1)))]
     if not tall:
         return short, best
