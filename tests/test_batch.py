@@ -466,7 +466,7 @@ def test_ray_engine_stops_a_clip_past_its_timeout_and_goes_on(tmp_path: Path) ->
     from vidhand.batch import timeout_error
     from vidhand.ray_engine import run_ray
 
-    def hang_on_hang(clip: str, options: AnalysisOptions) -> ClipOutcome:
+    def hang_on_hang(clip: str, options: AnalysisOptions, progress) -> ClipOutcome:
         import time  # shipped by value to Ray's workers
 
         time.sleep(3600 if "hang" in clip else 0.2)
@@ -493,7 +493,7 @@ def test_ray_engine_records_a_clip_that_kills_its_worker_and_goes_on(tmp_path: P
     from vidhand.batch import CRASH_ERROR
     from vidhand.ray_engine import run_ray
 
-    def die_on_bomb(clip: str, options: AnalysisOptions) -> ClipOutcome:
+    def die_on_bomb(clip: str, options: AnalysisOptions, progress) -> ClipOutcome:
         # Defined here so that Ray ships it by value to its workers.
         import os
         import signal
@@ -511,3 +511,26 @@ def test_ray_engine_records_a_clip_that_kills_its_worker_and_goes_on(tmp_path: P
     assert sorted(got) == sorted(names)
     assert got.pop("bomb.mp4").startswith(CRASH_ERROR)
     assert set(got.values()) == {"analysed"}
+
+
+def test_ray_engine_reports_frames_as_the_workers_analyse_them(tmp_path: Path) -> None:
+    pytest.importorskip(
+        "ray", reason="Ray is not installed: pip install 'vidhand[ray]' to test --engine ray")
+    from vidhand.ray_engine import run_ray
+
+    def count_frames(clip: str, options: AnalysisOptions, progress) -> ClipOutcome:
+        import time  # shipped by value to Ray's workers
+
+        for done in (10, 20, 30):
+            progress(done, 30)
+            time.sleep(0.7)  # longer than the workers' reporting interval
+        return ClipOutcome(clip=clip, error="analysed")
+
+    seen: list[int] = []
+    got: list[str | None] = []
+    run_ray([str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4")], AnalysisOptions(),
+            lambda o: got.append(o.error), num_cpus=2, task=count_frames,
+            on_frames=seen.append)
+    assert got == ["analysed", "analysed"]
+    assert seen == sorted(seen) and seen[-1] == 60  # both clips' 30 frames, never back
+    assert len(seen) >= 3  # reported while the clips ran, not only at their end

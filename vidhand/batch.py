@@ -448,7 +448,7 @@ def run_batch(
         engine: ``local`` or ``ray``.
         address: Ray cluster address (``ray`` engine; ``None`` starts a local Ray).
         on_clip: called as ``on_clip(row, finished, total)`` after each clip.
-        on_frames: called with the number of frames analysed so far (local engine).
+        on_frames: called with the number of frames analysed so far.
         clip_timeout_s: a clip still running this many seconds after a worker process
             took it is stopped (its worker killed) and recorded with an error (the local
             engine then runs every clip in a worker process, also with one job).
@@ -515,7 +515,7 @@ def run_batch(
                 from vidhand.ray_engine import run_ray
 
                 run_ray(largest_first(todo), opts, record, address=address, num_cpus=jobs,
-                        timeout_s=clip_timeout_s)
+                        timeout_s=clip_timeout_s, on_frames=on_frames)
             else:
                 for outcome in _run_local(todo, opts, jobs, on_frames,
                                           timeout_s=clip_timeout_s):

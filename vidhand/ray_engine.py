@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from vidhand.pipeline import AnalysisOptions
 
 logger = logging.getLogger(__name__)
+
+# The per-clip function: (clip, options, progress) -> outcome, ``progress`` being called
+# as ``progress(frames_done, frames_total_or_None)``.
+Task = Callable[..., "ClipOutcome"]
 
 
 def import_ray() -> Any:
@@ -35,20 +40,43 @@ def import_ray() -> Any:
     return ray
 
 
-def _task(clip: str, options: AnalysisOptions) -> ClipOutcome:
+def _task(clip: str, options: AnalysisOptions,
+          progress: Callable[[int, int | None], None] | None = None) -> ClipOutcome:
     from vidhand.batch import analyze_clip
 
-    return analyze_clip(clip, options, jobs=1)
+    return analyze_clip(clip, options, jobs=1, progress=progress)
 
 
-def _announced(task: Callable[[str, AnalysisOptions], ClipOutcome],
-               ) -> Callable[[str, AnalysisOptions], Iterator[ClipOutcome | None]]:
-    """``task`` as a Ray streaming generator: ``None`` when a worker takes the clip, then
-    its outcome. A queued task has not started, so only this tells the driver when the
-    clip's time begins."""
-    def announced(clip: str, options: AnalysisOptions) -> Iterator[ClipOutcome | None]:
+_PROGRESS_EVERY_S = 0.5
+
+
+def _announced(task: Task) -> Callable[[str, AnalysisOptions], Iterator[Any]]:
+    """``task`` as a Ray streaming generator. It yields ``None`` when a worker takes the
+    clip (a queued task has not started, so only this tells the driver when the clip's
+    time begins), then the number of frames analysed so far, at most every
+    ``_PROGRESS_EVERY_S`` seconds, and last the clip's :class:`ClipOutcome`."""
+    def announced(clip: str, options: AnalysisOptions) -> Iterator[Any]:
         yield None
-        yield task(clip, options)
+        done = [0]
+        ended: list[Any] = []  # the outcome, or the exception the task raised
+
+        def run() -> None:
+            try:
+                ended.append(task(clip, options, lambda n, _total: done.__setitem__(0, n)))
+            except BaseException as exc:  # re-raised below, in the task's own thread
+                ended.append(exc)
+
+        worker = threading.Thread(target=run, name=f"vidhand-{clip}", daemon=True)
+        worker.start()
+        sent = 0
+        while worker.is_alive():
+            worker.join(_PROGRESS_EVERY_S)
+            if done[0] > sent:
+                sent = done[0]
+                yield sent
+        if isinstance(ended[0], BaseException):
+            raise ended[0]
+        yield ended[0]
     return announced
 
 
@@ -58,8 +86,9 @@ def run_ray(
     record: Callable[[ClipOutcome], None],
     address: str | None = None,
     num_cpus: int | None = None,
-    task: Callable[[str, AnalysisOptions], ClipOutcome] = _task,
+    task: Task = _task,
     timeout_s: float | None = None,
+    on_frames: Callable[[int], None] | None = None,
 ) -> None:
     """Run one Ray task per clip and pass each outcome to ``record`` as it finishes.
 
@@ -68,7 +97,9 @@ def run_ray(
     other clips go on, as with the local engine. With ``timeout_s``, a clip still running
     that long after a worker first took it (time in Ray's queue does not count) is
     cancelled, its worker process killed, and recorded with
-    :func:`~vidhand.batch.timeout_error`. ``task`` is the per-clip function.
+    :func:`~vidhand.batch.timeout_error`. ``on_frames`` gets the number of frames the
+    clips have analysed so far, as the workers report it. ``task`` is the per-clip
+    function, called as ``task(clip, options, progress)``.
 
     Raises:
         ImportError: Ray is not installed.
@@ -94,23 +125,29 @@ def run_ray(
         clip_of = {remote.remote(clip, opts_ref): clip for clip in clips}
         pending = list(clip_of)
         since: dict[Any, float] = {}  # when a worker took each clip
+        frames: dict[Any, int] = {}  # frames each clip has analysed so far
         while pending:
             ready, pending = ray.wait(pending, num_returns=1,
                                       timeout=None if timeout_s is None else 0.25)
             for gen in ready:
                 try:
-                    outcome = ray.get(next(gen))
+                    item = ray.get(next(gen))
                 except (ray.exceptions.RayError, StopIteration) as exc:
                     # StopIteration: a task that ended with no outcome; never seen, but
                     # its clip must still get a row.
                     logger.warning("%s: %s", clip_of[gen], exc)
-                    outcome = ClipOutcome(clip=clip_of[gen],
-                                          error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
-                if outcome is None:  # a worker took the clip; its outcome comes next
+                    item = ClipOutcome(clip=clip_of[gen],
+                                       error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
+                if isinstance(item, ClipOutcome):
+                    record(item)
+                    continue
+                if item is None:  # a worker took the clip
                     since.setdefault(gen, time.monotonic())
-                    pending.append(gen)
                 else:
-                    record(outcome)
+                    frames[gen] = item
+                    if on_frames is not None:
+                        on_frames(sum(frames.values()))
+                pending.append(gen)  # its outcome is still to come
             if timeout_s is not None:
                 now = time.monotonic()
                 for gen in [g for g in pending if now - since.get(g, now) > timeout_s]:
