@@ -2,7 +2,9 @@
 
 Ray schedules; vidhand only submits one task per clip (1 CPU each, the MediaPipe
 budget) and writes each outcome as it arrives, in the driver, exactly as the local
-engine does. Without ``address`` a local Ray instance with ``num_cpus`` CPUs is
+engine does. Each task is a streaming generator that also tells the driver when a worker
+took its clip (``--clip-timeout`` counts from there) and how many frames it has analysed
+(the frames bar). Without ``address`` a local Ray instance with ``num_cpus`` CPUs is
 started (and shut down afterwards); with ``address`` (``"auto"``, ``"ray://head:10001"``)
 the driver joins that cluster. Every node needs vidhand installed (or a Ray
 ``runtime_env``) and must read the clip paths as the driver names them (shared storage).
