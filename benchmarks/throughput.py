@@ -107,27 +107,25 @@ def where_time_goes(path: Path, frames: int = 200) -> None:
     print(f"  naive loop: {naive:.1f} fps using {ratio:.2f} cores (CPU time / wall time)")
     with open_video(path) as src:
         decoded = [f for _, f in zip(range(frames), src, strict=False)]
-    def landmarks(slots: int, rates: list[float]) -> list[Any]:
-        """MediaPipe alone over the decoded frames; appends its fps to ``rates``."""
+    def landmarks(slots: int) -> tuple[list[Any], float]:
+        """MediaPipe alone over the decoded frames: its answers and its fps."""
         with MediaPipeTracker(max_hands=slots) as tracker:
             t = time.perf_counter()
             out = [tracker.process(f) for f in decoded]
-            rates.append(len(decoded) / (time.perf_counter() - t))
-        return out
+            return out, len(decoded) / (time.perf_counter() - t)
 
     data = []
     for slots in (1, 2):
-        one: list[float] = []
-        out = landmarks(slots, one)
+        out, fps = landmarks(slots)
         hands = sum(len(o.hands) for o in out) / len(out)
-        print(f"  MediaPipe alone, {slots} hand slot(s): {one[0]:.1f} fps, "
-              f"{hands:.2f} hands/frame")
+        print(f"  MediaPipe alone, {slots} hand slot(s): {fps:.1f} fps, {hands:.2f} hands/frame")
         data = list(zip(decoded, out, strict=True))
 
     # Two landmarkers at once, each on every frame (as vidhand's two segment workers).
     rates: list[float] = []
     c0, t0 = time.process_time(), time.perf_counter()
-    workers = [threading.Thread(target=landmarks, args=(2, rates)) for _ in range(2)]
+    workers = [threading.Thread(target=lambda: rates.append(landmarks(2)[1]))
+               for _ in range(2)]
     for th in workers:
         th.start()
     for th in workers:

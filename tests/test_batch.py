@@ -366,7 +366,7 @@ def test_a_clip_that_kills_its_worker_is_an_error_row_and_the_rest_go_on(tmp_pat
     names = ["a.mp4", "b.mp4", "bomb.mp4", "c.mp4", "d.mp4", "e.mp4"]
     with _fails_if_it_hangs():
         outcomes = {Path(o.clip).name: o.error
-                    for o in _run_local([tmp_path / n for n in names], AnalysisOptions(),
+                    for o in _run_local([str(tmp_path / n) for n in names], AnalysisOptions(),
                                         2, None, work=_die_on_bomb)}
     assert sorted(outcomes) == names  # every clip once, none lost with the dead worker
     assert outcomes.pop("bomb.mp4") == CRASH_ERROR
@@ -445,7 +445,7 @@ def test_a_clip_past_its_timeout_is_stopped_and_the_rest_go_on(tmp_path: Path,
     names = ["a.mp4", "hang.mp4", "b.mp4", "c.mp4"]
     with _fails_if_it_hangs():  # the hung worker sleeps an hour: it must be killed
         outcomes = {Path(o.clip).name: o.error
-                    for o in _run_local([tmp_path / n for n in names], AnalysisOptions(),
+                    for o in _run_local([str(tmp_path / n) for n in names], AnalysisOptions(),
                                         jobs, None, work=_hang_on_hang, timeout_s=3.0)}
     assert sorted(outcomes) == sorted(names)
     assert outcomes.pop("hang.mp4") == timeout_error(3.0)

@@ -510,14 +510,15 @@ def run_batch(
             if on_clip is not None:
                 on_clip(row, finished, total)
 
+        queue = largest_first(todo)  # rows and the summary keep the clips' own order
         try:
             if engine == "ray":
                 from vidhand.ray_engine import run_ray
 
-                run_ray(largest_first(todo), opts, record, address=address, num_cpus=jobs,
+                run_ray(queue, opts, record, address=address, num_cpus=jobs,
                         timeout_s=clip_timeout_s, on_frames=on_frames)
             else:
-                for outcome in _run_local(todo, opts, jobs, on_frames,
+                for outcome in _run_local(queue, opts, jobs, on_frames,
                                           timeout_s=clip_timeout_s):
                     record(outcome)
         except KeyboardInterrupt:
@@ -582,11 +583,12 @@ def largest_first(clips: Iterable[str | os.PathLike[str]]) -> list[str]:
     return sorted((str(c) for c in clips), key=size, reverse=True)
 
 
-def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
+def _run_local(todo: list[str], options: AnalysisOptions, jobs: int,
                on_frames: Callable[[int], None] | None,
                work: Callable[[tuple[str, AnalysisOptions]], ClipOutcome] = _analyze_star,
                timeout_s: float | None = None) -> Iterator[ClipOutcome]:
-    """Yield each clip's outcome as it finishes (clips side by side in worker processes).
+    """Yield each clip's outcome as it finishes (clips side by side in worker processes,
+    started in ``todo``'s order).
 
     A worker process that dies (a native crash, the OOM killer) takes down the pool and
     every clip running in it. Those clips are retried one at a time in a fresh
@@ -608,13 +610,13 @@ def _run_local(todo: list[Path], options: AnalysisOptions, jobs: int,
             def frames(done: int, total: int | None, base: int = done_before) -> None:
                 if on_frames is not None:
                     on_frames(base + done)
-            outcome = analyze_clip(str(clip), options, jobs=jobs, progress=frames)
+            outcome = analyze_clip(clip, options, jobs=jobs, progress=frames)
             done_before += (outcome.report or {}).get("video", {}).get("frame_count", 0)
             yield outcome
         return
     ctx = multiprocessing.get_context("spawn")
     counter = ctx.Value("q", 0)
-    queue = largest_first(todo)  # rows and the summary keep the clips' own order
+    queue = list(todo)
     suspects: list[str] = []  # clips that were running when a worker died
     while queue or suspects:
         alone = bool(suspects)
