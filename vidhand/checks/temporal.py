@@ -96,6 +96,9 @@ class TemporalConfig:
     support_drop: float = 0.35  # finger coverage lost against its usual
     support_others: float = 0.2  # ...while no other finger loses more than this
     support_usual_q: float = 0.75  # a finger's usual coverage: this quantile over baseline_s
+    # a lost finger the skeleton folds was extended up to the run: in most of the last
+    # baseline_s / 4 before it and in most of this much (detect_lost_finger)
+    lost_extended_s: float = 0.3
     gap_drop: float = 0.3  # background between two fingers lost against its usual
     # fused_fingers from the web between two fingers the skeleton holds apart
     web_spread: float = 1.6  # adjacent fingers' distance apart (finger widths) to judge
@@ -1210,10 +1213,15 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
         # Only a finger the skeleton shows extended can go missing: a curled finger's
         # chain lies over the fist, or, where a blurred or small hand makes the skeleton
         # wrong, anywhere. The landmarks may fold a finger erased from the picture, so
-        # "extended" is in most frames of the run or of the judged frames just before it.
-        before = measured & _just_before(t, idx, near)
-        return bool(np.mean(t.extended[idx, k]) >= 0.5
-                    or (before.any() and np.mean(t.extended[before, k]) >= 0.5))
+        # "extended" is in most frames of the run, or, up to the run, in most of the
+        # measured frames of the `near` window before it and in most of the last
+        # `lost_extended_s` of them: a finger the skeleton folded a moment before its
+        # pixels went (behind the cup the hand takes hold of) was not erased.
+        if np.mean(t.extended[idx, k]) >= 0.5:
+            return True
+        return all(before.any() and np.mean(t.extended[before, k]) >= 0.5
+                   for before in (measured & _just_before(t, idx, w)
+                                  for w in (near, ctx.frames(cfg.lost_extended_s))))
 
     out: list[Finding] = []
     for k in range(5):
