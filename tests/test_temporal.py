@@ -901,6 +901,29 @@ def test_a_finger_folded_before_its_pixels_went_is_not_missing():
     assert [e.type for e in old] == ["missing_finger"]
 
 
+def test_a_digit_lost_just_before_the_skeleton_closes_is_not_a_change():
+    """A hand closing: its pixels show a finger fewer first, and its skeleton folds that
+    finger and the next a few frames after the run. The skeleton lags the pixels (the
+    mirror of a hand opening, where the pixels lag the skeleton): not a change of the
+    hand's digits. Where the skeleton keeps its five after the run, the same run is one."""
+    run = px_sequence({"px_digits": 4})
+    assert [e.type for e in events_of(run)] == ["finger_count_change"]
+
+    def closes_after(i, h):
+        if i <= B:
+            return h
+        folded = (4,) if i <= B + 4 else (3, 4)
+        c = curled(h, folded)
+        n = 5 - len(folded)
+        return dataclasses.replace(c, features={**c.features, **{
+            k: v for k, v in h.features.items() if k.startswith("px_")},
+            "px_lm_digits": n, "px_digits": n})
+
+    assert events_of(_on(run, closes_after)) == []
+    assert [e.type for e in events_of(_on(run, closes_after), check_options={
+        "skeleton_follow_s": 0.0})] == ["finger_count_change"]
+
+
 def _continuity(frames, jumps):
     return _on(frames, lambda i, h: dataclasses.replace(
         h, features={**h.features, "px_continuity": 0.3 if i in jumps else 0.95}))

@@ -90,6 +90,9 @@ class TemporalConfig:
     # pixel finger evidence
     stable_s: float = 0.3  # window in which a digit count must hold to count
     stable_frac: float = 0.7
+    # a digit count off the skeleton's is a lag when the skeleton moves its way this soon
+    # after (a hand closing shows it in the pixels first); 0 turns this off
+    skeleton_follow_s: float = 0.3
     extra_min_digits: int = 6
     # a fist's outline shows knuckles, a held object or skin behind it, not digits
     digits_min_extended: int = 2
@@ -1044,6 +1047,10 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
             if np.median(digits[idx]) < cfg.extra_min_digits and not _skeleton_settled(
                     t, judge, lm_digits, idx, ctx.frames(cfg.stable_s), cfg.stable_frac):
                 continue  # the pixels lag a hand that is opening or closing
+            if (cfg.skeleton_follow_s > 0 and np.median(digits[idx]) < cfg.extra_min_digits
+                    and _skeleton_follows(t, lm_digits, idx, float(np.median(sign[idx])),
+                                          ctx.frames(cfg.skeleton_follow_s))):
+                continue  # the skeleton lags a hand that is opening or closing
             out.append(_finger_finding(t, ctx, cfg, idx, span, float(np.median(sign[idx])),
                                        digits, lm_digits, support, gaps, valleys, seg))
     return out
@@ -1095,6 +1102,24 @@ def _skeleton_settled(t: TrackData, judge: np.ndarray, lm_digits: NDF, idx: np.n
     if not before.any():
         return False
     return bool(np.mean(lm_digits[before] == np.median(lm_digits[idx])) >= frac)
+
+
+def _skeleton_follows(t: TrackData, lm_digits: NDF, idx: np.ndarray, sign: float,
+                      window: int) -> bool:
+    """Whether the skeleton's digit count moves the pixels' way within ``window`` frames
+    after the run ``idx`` (fewer digits after a run of fewer, more after one of more).
+
+    The mirror of :func:`_skeleton_settled`: a hand closing (or opening) can change its
+    pixels first and its skeleton a few frames later, so the two disagree just before the
+    skeleton follows, which is not a change of the hand's digits. A finger erased from
+    the picture comes back at the end of its run; the skeleton does not fold it then.
+    """
+    b = int(t.frames[idx[-1]])
+    after = np.isfinite(lm_digits) & (t.frames > b) & (t.frames <= b + window)
+    if not after.any() or sign == 0:
+        return False
+    moved = float(np.median(lm_digits[after])) - float(np.median(lm_digits[idx]))
+    return bool(moved * sign > 0)
 
 
 def _finger_finding(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: np.ndarray,
