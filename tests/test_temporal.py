@@ -901,6 +901,27 @@ def test_a_finger_folded_before_its_pixels_went_is_not_missing():
     assert [e.type for e in old] == ["missing_finger"]
 
 
+def test_a_lost_finger_takes_one_digit_not_two():
+    """The middle finger's chain loses its pixels while the count around the palm falls
+    by one or two digits from frame to frame (too unsteady for the digit rules): more
+    than one finger's worth of the hand is hidden (a hand half behind the cup it holds,
+    the cups clip played backward), not one finger gone. Falling by one, it is."""
+    lost = [0.9, 0.9, 0.1, 0.9, 0.9]
+    one = px_sequence({"px_finger_support": lost, "px_digits": 4})
+    assert [e.type for e in events_of(one)] == ["missing_finger"]
+
+    def one_or_two(i, h):
+        if not A <= i <= B:
+            return h
+        return dataclasses.replace(h, features={**h.features, "px_digits": 3 + i % 2})
+
+    hidden = _on(one, one_or_two)
+    assert events_of(hidden) == []
+    evs = events_of(hidden, check_options={"lost_max_deficit": 2.0})
+    assert [e.type for e in evs] == ["missing_finger"]
+    assert evs[0].evidence["finger"] == "middle"
+
+
 def test_a_digit_lost_just_before_the_skeleton_closes_is_not_a_change():
     """A hand closing: its pixels show a finger fewer first, and its skeleton folds that
     finger and the next a few frames after the run. The skeleton lags the pixels (the

@@ -102,6 +102,9 @@ class TemporalConfig:
     # a lost finger the skeleton folds was extended up to the run: in most of the last
     # baseline_s / 4 before it and in most of this much (detect_lost_finger)
     lost_extended_s: float = 0.3
+    # ...and the pixels count at most this many digits fewer than the skeleton there: one
+    # finger gone takes one digit off; more is a hand partly hidden (behind a held cup)
+    lost_max_deficit: float = 1.0
     gap_drop: float = 0.3  # background between two fingers lost against its usual
     # fused_fingers from the web between two fingers the skeleton holds apart
     web_spread: float = 1.6  # adjacent fingers' distance apart (finger widths) to judge
@@ -1219,11 +1222,15 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
         # fewer than the skeleton puts there, or (when the landmarks fold the lost finger
         # away too) fewer than the hand showed just before.
         # A finger behind an object in the hand's grip, or a mask that lost it, mostly
-        # leaves that count as it was.
+        # leaves that count as it was; a hand half behind the cup it holds takes off
+        # more than the one digit a lost finger does (`lost_max_deficit`).
         # (`seen_before` is asked first, so there are measured frames just before.)
         now = _nanmedian(digits[idx])
         was = _nanmedian(digits[measured & _just_before(t, idx, near)])
-        return bool(now < _nanmedian(lm_digits[idx]) or now < was)
+        expected = _nanmedian(lm_digits[idx])
+        if expected - now > cfg.lost_max_deficit:
+            return False
+        return bool(now < expected or now < was)
 
     def seen_before(idx: np.ndarray, k: int) -> bool:
         # A finger goes missing from a hand it was seen on: at about the coverage it
