@@ -127,7 +127,8 @@ def run_ray(
         clip_of = {remote.remote(clip, opts_ref): clip for clip in clips}
         pending = list(clip_of)
         since: dict[Any, float] = {}  # when a worker took each clip
-        frames: dict[Any, int] = {}  # frames each clip has analysed so far
+        frames: dict[Any, int] = {}  # frames each running clip has analysed so far
+        frames_done = 0  # over all clips
         while pending:
             ready, pending = ray.wait(pending, num_returns=1,
                                       timeout=None if timeout_s is None else 0.25)
@@ -141,14 +142,16 @@ def run_ray(
                     item = ClipOutcome(clip=clip_of[gen],
                                        error=f"{CRASH_ERROR} (Ray: {type(exc).__name__})")
                 if isinstance(item, ClipOutcome):
+                    frames.pop(gen, None)
                     record(item)
                     continue
                 if item is None:  # a worker took the clip
                     since.setdefault(gen, time.monotonic())
                 else:
+                    frames_done += item - frames.get(gen, 0)
                     frames[gen] = item
                     if on_frames is not None:
-                        on_frames(sum(frames.values()))
+                        on_frames(frames_done)
                 pending.append(gen)  # its outcome is still to come
             if timeout_s is not None:
                 now = time.monotonic()

@@ -1047,15 +1047,16 @@ def detect_finger_pixels(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
             span = int(t.frames[b] - t.frames[a] + 1)
             if len(idx) < max(cfg.min_event_frames, ctx.frames(cfg.min_event_s)):
                 continue
-            if np.median(digits[idx]) < cfg.extra_min_digits and not _skeleton_settled(
-                    t, judge, lm_digits, idx, ctx.frames(cfg.stable_s), cfg.stable_frac):
-                continue  # the pixels lag a hand that is opening or closing
-            if (cfg.skeleton_follow_s > 0 and np.median(digits[idx]) < cfg.extra_min_digits
-                    and _skeleton_follows(t, lm_digits, idx, float(np.median(sign[idx])),
-                                          ctx.frames(cfg.skeleton_follow_s))):
-                continue  # the skeleton lags a hand that is opening or closing
-            out.append(_finger_finding(t, ctx, cfg, idx, span, float(np.median(sign[idx])),
-                                       digits, lm_digits, support, gaps, valleys, seg))
+            run_sign = float(np.median(sign[idx]))
+            if np.median(digits[idx]) < cfg.extra_min_digits:
+                if not _skeleton_settled(t, judge, lm_digits, idx, ctx.frames(cfg.stable_s),
+                                         cfg.stable_frac):
+                    continue  # the pixels lag a hand that is opening or closing
+                if cfg.skeleton_follow_s > 0 and _skeleton_follows(
+                        t, lm_digits, idx, run_sign, ctx.frames(cfg.skeleton_follow_s)):
+                    continue  # the skeleton lags a hand that is opening or closing
+            out.append(_finger_finding(t, ctx, cfg, idx, span, run_sign, digits, lm_digits,
+                                       support, gaps, valleys, seg))
     return out
 
 
