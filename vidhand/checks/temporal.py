@@ -83,6 +83,10 @@ class TemporalConfig:
     flip_continuity: float = 0.55  # the hand's pixels must jump (match below this) at a flip
     mirror_min_s: float = 0.2  # a mirrored hand holds at least this long
     mirror_label_score: float = 0.9
+    # the label a mirror is judged against must be the hand's label in more than this
+    # share of its confident frames outside the flipped stretch (0 turns this off): a
+    # hand the detector calls left and right in turn has no side to be mirrored from
+    mirror_ref_share: float = 0.5
     # proportion_drift
     drift_rel: float = 0.2
     drift_mad_k: float = 4.0
@@ -757,10 +761,15 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     moves slower than ``fast_motion``, the new label holds ``mirror_min_s`` without the
     old one confidently back, and its thumb side flips with the label at once (the palm
     triangle's winding changes sign between two nearby frames without an edge-on pose
-    between); a thumb side that clearly holds rules a mirror out.
+    between); a thumb side that clearly holds rules a mirror out. Outside the flipped
+    stretch the hand carries the old label in most of its confident frames
+    (``mirror_ref_share``).
     """
     i = int(idx[0])
     onset = _flip_onset(t, i)  # the picture changes where the label first flipped
+    if cfg.mirror_ref_share and (_reference_share(t, cfg, onset, _flipped_until(t, i))
+                                 <= cfg.mirror_ref_share):
+        return None  # outside this stretch the hand is as often called the other side
     if not _pixels_jump(t, onset, cfg, last=i):
         return None  # the pixels change smoothly: the detector flipped, not the hand
     # How fast the hand moved into its last two frames before the flip (not into the
@@ -787,15 +796,31 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     # Seen edge-on, the thumb side says little; then the flip must be bracketed: the
     # pixels jump where the label flips *and* again where it flips back. (Where it flips
     # back may lie past the judged run: follow the flipped label, gaps of <= 2 frames.)
-    j = int(idx[-1]) + 1
-    while (j < t.n and t.label[j] == t.label[i] and t.frames[j] - t.frames[j - 1] <= 2):
-        j += 1
+    j = _flipped_until(t, int(idx[-1]))
     if (j < t.n and t.frames[j] - t.frames[j - 1] <= 2 and t.label[j] == -t.label[i]
             and t.score[j] >= cfg.flip_min_score
             and _pixels_jump(t, onset, cfg, measured=True, last=i)
             and _pixels_jump(t, j, cfg, measured=True)):
         return "its pixels jump where it turns and again where it turns back"
     return None
+
+
+def _flipped_until(t: TrackData, k: int) -> int:
+    """Index just past the run of observation ``k``'s label that contains ``k`` (the
+    label followed across detection gaps of at most two frames)."""
+    j = k + 1
+    while (j < t.n and t.label[j] == t.label[k] and t.frames[j] - t.frames[j - 1] <= 2):
+        j += 1
+    return j
+
+
+def _reference_share(t: TrackData, cfg: TemporalConfig, a: int, b: int) -> float:
+    """Share of the hand's confidently labelled observations outside ``a``..``b - 1``
+    (a flipped stretch) that carry the label the stretch flipped from (1.0 if none)."""
+    outside = np.ones(t.n, dtype=bool)
+    outside[a:b] = False
+    lab = t.label[outside & (t.score >= cfg.flip_min_score) & (t.label != 0)]
+    return float(np.mean(lab == -t.label[a])) if len(lab) else 1.0
 
 
 def _held_until(t: TrackData, onset: int, cfg: TemporalConfig) -> int:
