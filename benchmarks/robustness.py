@@ -2,10 +2,11 @@
 
 The accuracy benchmark counts false alarms on the 14 natural clips of ``../shared/clips``
 as they are. vidhand will meet other footage, so this benchmark re-renders every natural
-clip twelve ways a camera, an encoder or an editor would (mirrored, half size, darker,
+clip fourteen ways a camera, an encoder or an editor would (mirrored, half size, darker,
 heavily compressed, half the frame rate, zoomed in, noisy, blurred, desaturated,
-colour-cast, played backward, upscaled), runs vidhand on each and counts events: every
-one is a false alarm (no defect was drawn).
+colour-cast, played backward, upscaled, turned to portrait, every frame repeated at twice
+the rate), runs vidhand on each and counts events: every one is a false alarm (no defect
+was drawn).
 
 The first five variants were looked at while the rules were mended (2026-11-27; they
 showed nine false alarms, see README); the last five were made afterwards and measured
@@ -16,7 +17,10 @@ played backward, was added on 2026-11-28 and measured once (three false alarms);
 rules were then read from it (README), so it too has been looked at. The twelfth,
 upscaled 1.5x (generated clips are often upscaled; the throughput benchmark's 1080p loop
 of the cups clip raised two ``handedness_flip``), was added after those rules and
-measured once.
+measured once. The thirteenth and fourteenth (eighteenth session: vertical video, and a
+frame rate doubled by repeating frames, as editors do when a 15 fps render goes on a 30
+fps timeline) were measured once (three false alarms); one rule was then read from the
+doubled clips' two (README), so that variant has been looked at too.
 
 Variants are made once under ``--work`` (H.264, same frames as the source otherwise) and
 their detections are cached there as the accuracy benchmark caches its own.
@@ -91,10 +95,11 @@ def _warm(img: Image) -> Image:
     return np.clip(cast, 0, 255).astype(np.uint8)
 
 
-#: name -> (what it is, frame transform(image, index) or None to drop the frame,
-#: frame-rate divisor, x264 options or None for the synthesizer's)
-VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | None], int,
-                          dict[str, str] | None]] = {
+#: name -> (what it is, frame transform(image, index) -> the frame, None to drop it or a
+#: list of frames to write in its place, frame-rate divisor, x264 options or None for the
+#: synthesizer's)
+VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | list[Image] | None],
+                          int | Fraction, dict[str, str] | None]] = {
     "mirror": ("mirrored left-right", lambda im, i: im[:, ::-1], 1, None),
     "half": ("half the width and height", lambda im, i: _half(im), 1, None),
     "dark": ("darker (gamma 1.6)", lambda im, i: _gamma(im), 1, None),
@@ -108,12 +113,18 @@ VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | None], int,
     "warm": ("warm colour cast", lambda im, i: _warm(im), 1, None),
     "reverse": ("played backward", lambda im, i: im, 1, None),
     "upscale": ("1.5x larger (bicubic)", lambda im, i: _upscale(im), 1, None),
+    "portrait": ("turned 90 degrees (portrait)", lambda im, i: np.rot90(im, -1), 1, None),
+    "double": ("each frame twice (2x rate)", lambda im, i: [im, im], Fraction(1, 2),
+               None),
 }
 #: the variants the rules were looked at on; the others were measured after, once
 SEEN = ("mirror", "half", "dark", "crf36", "fps_half")
 #: added later (2026-11-28): "reverse" measured once, then read while mending;
 #: "upscale" measured once after that, with nothing changed for it
 LATER = ("reverse", "upscale")
+#: added in the eighteenth session (2026-11-28) and measured once: vertical video, and a
+#: frame rate doubled by repeating frames (as 24/30 -> 48/60 fps conversions do)
+NEWEST = ("portrait", "double")
 #: variants whose frames are written last to first (the temporal rules read a hand's
 #: past: a grip that forms, played backward, is one that opens); the clip's frames are
 #: held in memory for it (1.8 GB for the 12 s 1080x1920 dance clip)
@@ -144,12 +155,12 @@ def make_variants(src: Path, work: Path, names: list[str]) -> dict[str, Path]:
                     img = img[: img.shape[0] // 2 * 2, : img.shape[1] // 2 * 2]
                     for n in todo:
                         out = VARIANTS[n][1](img, i)
-                        if out is None:
-                            continue
-                        if n in held:
-                            held[n].append(out)
-                        else:
-                            write(n, out)
+                        outs_i = out if isinstance(out, list) else [] if out is None else [out]
+                        for o in outs_i:
+                            if n in held:
+                                held[n].append(o)
+                            else:
+                                write(n, o)
                 for n, frames in held.items():
                     while frames:
                         write(n, frames.pop())
@@ -202,10 +213,11 @@ def main(argv: list[str] | None = None) -> int:
           f"re-rendered ({time.perf_counter() - t0:.0f} s)"
           + (f"; {check_options_text(check_options)}" if check_options else "") + "\n")
     print(f"{'variant':10s} {'what':28s} {'minutes':>7s} {'events':>6s} {'per min':>7s}")
-    after = tuple(n for n in VARIANTS if n not in SEEN and n not in LATER)
+    after = tuple(n for n in VARIANTS if n not in (*SEEN, *LATER, *NEWEST))
     for group, label in ((SEEN, "all five seen while mending"),
                          (after, "all five measured after"),
-                         (LATER, "both added 2026-11-28")):
+                         (LATER, "both added 2026-11-28"),
+                         (NEWEST, "both added in session 18")):
         minutes = events = 0.0
         for n in (n for n in group if n in totals):
             m, e = totals[n][0] / 60.0, totals[n][1]
