@@ -1030,3 +1030,24 @@ def test_a_hand_called_left_and_right_in_turn_has_no_side_to_be_mirrored_from():
     # Mirrored in fewer frames than not, the hand keeps its side.
     frames = _continuity(_sides(mirrored_at([(10, 29), (A, B)])), {A, B + 1})
     assert [(e.type, e.start_frame) for e in events_of(frames)] == [("handedness_flip", A)]
+
+
+def test_a_long_smear_is_a_run_not_scattered_frames():
+    """A run longer than half its baseline window is held against the rest of the window
+    (test_a_melt_or_collapse_longer_than_half_its_baseline_window_is_found). Frames off
+    the rest only here and there, joined across merge gaps, are a hand whose blur hovers
+    near the threshold, not a melt: the off frames must be `long_run_share` of the run's
+    judged frames (the doubled-frame-rate variant of benchmarks/robustness.py: a closeup
+    hand before it grew in the frame, and a dancer's hand, each one such "melt")."""
+    def hovering(i):  # in 20-69: 0.58 (0.23 above the rest) every third frame, else 0.5
+        return {"px_blur": 0.58 if i % 3 == 0 else 0.5}
+
+    scattered = px_sequence({})
+    scattered = _on(scattered, lambda i, h: dataclasses.replace(
+        h, features={**h.features, **(hovering(i) if 20 <= i <= 69 else {})}))
+    assert events_of(scattered) == []
+    evs = events_of(scattered, check_options={"long_run_share": 0.0})
+    assert [e.type for e in evs] == ["low_confidence"], [(e.type, e.message) for e in evs]
+    # The same level held in every frame of 20-69 is a long smear.
+    dense = px_sequence({"px_blur": 0.58}, first=20, last=69)
+    assert [e.type for e in events_of(dense)] == ["low_confidence"]

@@ -76,6 +76,10 @@ class TemporalConfig:
     lowconf_drop: float = 0.3
     lowconf_still: float = 0.08
     melt_blur_rise: float = 0.2  # px_blur above the hand's own baseline
+    # a run longer than half its baseline window (held against the rest of the window)
+    # must be off in at least this share of its judged frames, not scattered frames
+    # joined across merge gaps (0 turns this off)
+    long_run_share: float = 0.7
     # handedness_flip / topology_change
     flip_min_score: float = 0.8
     chirality_min: float = 0.15
@@ -525,7 +529,7 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         # A melt or a collapse filling most of its baseline window is that window's
         # median: held against the rest of the window instead, on a still hand (a moving
         # one's blur has no rest at its own speed to be held against).
-        long_args = (t.frames[seg], half, min_rest, merge_gap)
+        long_args = (t.frames[seg], half, min_rest, merge_gap, cfg.long_run_share)
         long_smear, rest_blur = _long_runs_against_rest(
             np.where(ok, b, np.nan), *long_args, +1, cfg.melt_blur_rise)
         smear |= long_smear
@@ -578,7 +582,8 @@ def _rest_of_window(frames: np.ndarray, a: int, b: int, half: int, valid: np.nda
 
 
 def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int,
-                            merge_gap: int, sign: int, rise: float) -> tuple[np.ndarray, NDF]:
+                            merge_gap: int, min_share: float, sign: int, rise: float,
+                            ) -> tuple[np.ndarray, NDF]:
     """Runs of ``x`` (NaN = not judged) off the rest of their baseline window by more
     than ``rise`` (``sign`` +1: above it, -1: below), for runs a rolling median misses.
 
@@ -587,8 +592,10 @@ def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int
     (0.1 above, 0.9 below) over twice the window, which such a run reaches only when it
     fills nine tenths of that (then too little of the hand is left to hold it against). A
     candidate run longer than ``half`` (runs ``merge_gap`` apart joined) counts when its
-    median is off by more than ``rise`` from the median of the rest of its window: the
-    judged frames within ``half`` of it, outside it, at least ``min_rest`` of them.
+    candidates are at least ``min_share`` of its judged observations (a run, not scattered
+    frames joined across gaps) and its median is off by more than ``rise`` from the
+    median of the rest of its window: the judged frames within ``half`` of it, outside
+    it, at least ``min_rest`` of them.
     Returns the flagged observations and, on them, that rest median.
     """
     flagged = np.zeros(len(x), dtype=bool)
@@ -605,6 +612,8 @@ def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int
             continue
         base = float(np.median(x[rest]))
         run = np.arange(a, b + 1)[cand[a:b + 1]]
+        if len(run) < min_share * np.count_nonzero(np.isfinite(x[a:b + 1])):
+            continue
         if (float(np.median(x[run])) - base) * sign > rise:
             flagged[run] = True
             rest_median[run] = base
