@@ -1051,3 +1051,22 @@ def test_a_long_smear_is_a_run_not_scattered_frames():
     # The same level held in every frame of 20-69 is a long smear.
     dense = px_sequence({"px_blur": 0.58}, first=20, last=69)
     assert [e.type for e in events_of(dense)] == ["low_confidence"]
+
+
+def test_a_stretched_finger_moves_alone():
+    """`proportion_drift` is one finger out of line with the rest of its hand. Two
+    fingers lengthening together against the palm is the palm's fit changing (the cups
+    clip turned to portrait, benchmarks/robustness.py: every finger of a newly found hand
+    longer for a quarter second), however the median of the others reads: no other
+    finger, the thumb aside, may deviate by `drift_others_max`."""
+    def two_longer(i, hand):
+        world = hand.world.copy()
+        for base in (5, 9):  # index and middle finger 40 % longer
+            world[base + 1:base + 4] = world[base] + (world[base + 1:base + 4]
+                                                      - world[base]) * 1.4
+        return [with_features(dataclasses.replace(hand, world=world))]
+
+    assert events_of(sequence(edit=two_longer)) == []
+    evs = events_of(sequence(edit=two_longer), check_options={"drift_others_max": 9.0})
+    assert [e.type for e in evs] == ["proportion_drift"]
+    assert [e.type for e in events_of(sequence(edit=stretched))] == ["proportion_drift"]

@@ -95,6 +95,9 @@ class TemporalConfig:
     drift_rel: float = 0.2
     drift_mad_k: float = 4.0
     drift_others: float = 0.1  # the other fingers' own deviation must stay under this
+    # ...and no other finger (the thumb aside) deviates by this much: a stretched finger
+    # moves alone (drift_rel; a large value turns this off)
+    drift_others_max: float = 0.2
     # pixel finger evidence
     stable_s: float = 0.3  # window in which a digit count must hold to count
     stable_frac: float = 0.7
@@ -932,8 +935,10 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     """A finger's length relative to the palm jumps away from the hand's own baseline.
 
     One finger out of line while the others keep their usual length: a model or
-    perspective hiccup moves them all; a stretched finger moves alone. The thumb's 3D
-    length is the least reliable, so it only counts as one of "the others".
+    perspective hiccup moves them all; a stretched finger moves alone (the others'
+    median deviation under ``drift_others``, and none of them, the thumb aside, off by
+    ``drift_others_max``). The thumb's 3D length is the least reliable, so it only
+    counts as one of "the others".
     """
     if t.n < 3 * cfg.min_event_frames:
         return []
@@ -944,7 +949,12 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     k_worst = rel.argmax(axis=1)
     others = np.array([_nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
         np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
-    active = (worst > 0) & judge & (others < cfg.drift_others)
+    # ...and no other finger (the thumb aside) deviates by drift_others_max or more
+    fingers = raw[:, 1:].copy()
+    fingers[np.arange(t.n), np.maximum(k_worst - 1, 0)] = np.nan
+    second = np.array([np.nanmax(r) if np.isfinite(r).any() else 0.0 for r in fingers])
+    active = ((worst > 0) & judge & (others < cfg.drift_others)
+              & (second < cfg.drift_others_max))
     strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
     lengths = finger_lengths(t)
     return _runs_to_findings(
