@@ -2,11 +2,11 @@
 
 The accuracy benchmark counts false alarms on the 14 natural clips of ``../shared/clips``
 as they are. vidhand will meet other footage, so this benchmark re-renders every natural
-clip fourteen ways a camera, an encoder or an editor would (mirrored, half size, darker,
+clip sixteen ways a camera, an encoder or an editor would (mirrored, half size, darker,
 heavily compressed, half the frame rate, zoomed in, noisy, blurred, desaturated,
 colour-cast, played backward, upscaled, turned to portrait, every frame repeated at twice
-the rate), runs vidhand on each and counts events: every one is a false alarm (no defect
-was drawn).
+the rate, cropped square, sharpened), runs vidhand on each and counts events: every one is
+a false alarm (no defect was drawn).
 
 The first five variants were looked at while the rules were mended (2026-11-27; they
 showed nine false alarms, see README); the last five were made afterwards and measured
@@ -19,8 +19,10 @@ upscaled 1.5x (generated clips are often upscaled; the throughput benchmark's 10
 of the cups clip raised two ``handedness_flip``), was added after those rules and
 measured once. The thirteenth and fourteenth (eighteenth session: vertical video, and a
 frame rate doubled by repeating frames, as editors do when a 15 fps render goes on a 30
-fps timeline) were measured once (three false alarms); one rule was then read from the
-doubled clips' two (README), so that variant has been looked at too.
+fps timeline) were measured once (three false alarms); a rule was then read from each
+(README), so they have been looked at too. The fifteenth and sixteenth (cropped square,
+as for social feeds, and sharpened, as upscalers and TV sets do) were added after those
+rules and measured once.
 
 Variants are made once under ``--work`` (H.264, same frames as the source otherwise) and
 their detections are cached there as the accuracy benchmark caches its own.
@@ -84,6 +86,18 @@ def _upscale(img: Image) -> Image:
     return cv2.resize(img, (w * 3 // 4 * 2, h * 3 // 4 * 2), interpolation=cv2.INTER_CUBIC)
 
 
+def _square(img: Image) -> Image:
+    h, w = img.shape[:2]
+    side = min(h, w)
+    y, x = (h - side) // 2, (w - side) // 2
+    return img[y:y + side, x:x + side]
+
+
+def _sharpen(img: Image) -> Image:
+    soft = cv2.GaussianBlur(img, (0, 0), 2.0)
+    return cv2.addWeighted(img, 2.0, soft, -1.0, 0)
+
+
 def _desaturate(img: Image) -> Image:
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
     hsv[..., 1] //= 2
@@ -116,6 +130,8 @@ VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | list[Image] | None
     "portrait": ("turned 90 degrees (portrait)", lambda im, i: np.rot90(im, -1), 1, None),
     "double": ("each frame twice (2x rate)", lambda im, i: [im, im], Fraction(1, 2),
                None),
+    "square": ("centre cropped square", lambda im, i: _square(im), 1, None),
+    "sharpen": ("unsharp mask (amount 1)", lambda im, i: _sharpen(im), 1, None),
 }
 #: the variants the rules were looked at on; the others were measured after, once
 SEEN = ("mirror", "half", "dark", "crf36", "fps_half")
@@ -125,6 +141,8 @@ LATER = ("reverse", "upscale")
 #: added in the eighteenth session (2026-11-28) and measured once: vertical video, and a
 #: frame rate doubled by repeating frames (as 24/30 -> 48/60 fps conversions do)
 NEWEST = ("portrait", "double")
+#: added in the eighteenth session after the rules read from those two, measured once
+AFTER_18 = ("square", "sharpen")
 #: variants whose frames are written last to first (the temporal rules read a hand's
 #: past: a grip that forms, played backward, is one that opens); the clip's frames are
 #: held in memory for it (1.8 GB for the 12 s 1080x1920 dance clip)
@@ -213,11 +231,12 @@ def main(argv: list[str] | None = None) -> int:
           f"re-rendered ({time.perf_counter() - t0:.0f} s)"
           + (f"; {check_options_text(check_options)}" if check_options else "") + "\n")
     print(f"{'variant':10s} {'what':28s} {'minutes':>7s} {'events':>6s} {'per min':>7s}")
-    after = tuple(n for n in VARIANTS if n not in (*SEEN, *LATER, *NEWEST))
+    after = tuple(n for n in VARIANTS if n not in (*SEEN, *LATER, *NEWEST, *AFTER_18))
     for group, label in ((SEEN, "all five seen while mending"),
                          (after, "all five measured after"),
                          (LATER, "both added 2026-11-28"),
-                         (NEWEST, "both added in session 18")):
+                         (NEWEST, "both added in session 18"),
+                         (AFTER_18, "both measured after those")):
         minutes = events = 0.0
         for n in (n for n in group if n in totals):
             m, e = totals[n][0] / 60.0, totals[n][1]
