@@ -950,11 +950,11 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     others = np.array([_nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
         np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
     # ...and no other finger (the thumb aside) deviates by drift_others_max or more
-    fingers = raw[:, 1:].copy()
-    fingers[np.arange(t.n), np.maximum(k_worst - 1, 0)] = np.nan
-    second = np.array([np.nanmax(r) if np.isfinite(r).any() else 0.0 for r in fingers])
+    rest = np.nan_to_num(raw, nan=0.0)  # deviations are >= 0; NaN: not extended
+    rest[np.arange(t.n), k_worst] = 0.0
+    rest[:, 0] = 0.0
     active = ((worst > 0) & judge & (others < cfg.drift_others)
-              & (second < cfg.drift_others_max))
+              & (rest.max(axis=1) < cfg.drift_others_max))
     strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
     lengths = finger_lengths(t)
     return _runs_to_findings(
