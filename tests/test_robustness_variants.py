@@ -1,0 +1,74 @@
+"""The re-renderings of ``benchmarks/robustness.py``: each variant writes the frames it says.
+
+Its false-alarm numbers are only as good as the footage it makes, so the variants that
+change time (order, rate) or shape are checked here on a small synthetic clip whose
+frames carry their index as brightness.
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from conftest import REPO
+
+from vidhand.synth.encode import H264Writer
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import robustness
+
+W, H, N = 96, 64, 8
+RATE = Fraction(15)
+
+
+def _frame(i: int) -> np.ndarray:
+    img = np.full((H, W, 3), 20 + 25 * i, np.uint8)
+    img[:8, :16] = 255  # a bright corner: where it lands shows a turn
+    return img
+
+
+def _decode(path: Path) -> tuple[list[np.ndarray], Fraction]:
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        return frames, Fraction(stream.guessed_rate or stream.average_rate)
+
+
+def _level(img: np.ndarray) -> int:
+    """The index a frame's brightness encodes (read away from the bright corner)."""
+    return round((float(np.median(img[H // 2:, W // 2:])) - 20) / 25)
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory):
+    work = tmp_path_factory.mktemp("variants")
+    src = work / "src.mp4"
+    with H264Writer(src, RATE, W, H) as w:
+        for i in range(N):
+            w.write(_frame(i))
+    names = ["reverse", "double", "fps_half", "portrait", "square", "mirror"]
+    return {n: _decode(p) for n, p in robustness.make_variants(src, work, names).items()}
+
+
+def test_time_variants_write_the_frames_they_name(variants):
+    frames, rate = variants["reverse"]
+    assert [_level(f) for f in frames] == list(range(N))[::-1] and rate == RATE
+    frames, rate = variants["double"]
+    assert [_level(f) for f in frames] == [i for i in range(N) for _ in (0, 1)]
+    assert rate == 2 * RATE
+    frames, rate = variants["fps_half"]
+    assert [_level(f) for f in frames] == list(range(0, N, 2)) and rate == RATE / 2
+
+
+def test_shape_variants_turn_crop_and_mirror(variants):
+    (first, *_), _ = variants["portrait"]
+    assert first.shape[:2] == (W, H)
+    assert first[:16, -8:].mean() > 200  # turned clockwise: the top-left corner is top-right
+    (first, *_), _ = variants["square"]
+    assert first.shape[:2] == (H, H)
+    (first, *_), _ = variants["mirror"]
+    assert first.shape[:2] == (H, W) and first[:8, -16:].mean() > 200
