@@ -245,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         if minutes:
             print(f"{'':10s} {label:28s} {minutes:7.2f} {events:6.0f} "
                   f"{events / minutes:7.2f}\n")
+    minutes = sum(m for m, _ in totals.values()) / 60.0
+    events = sum(e for _, e in totals.values())
+    if len(totals) > 1 and minutes:
+        print(f"{'':10s} {f'all {len(totals)} variants':28s} {minutes:7.2f} {events:6.0f} "
+              f"{events / minutes:7.2f}\n")
     if args.list and listed:
         print("\n".join(listed))
     return 0
