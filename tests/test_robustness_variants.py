@@ -50,7 +50,7 @@ def variants(tmp_path_factory):
     with H264Writer(src, RATE, W, H) as w:
         for i in range(N):
             w.write(_frame(i))
-    names = ["reverse", "double", "fps_half", "portrait", "square", "mirror"]
+    names = ["reverse", "double", "fps_half", "portrait", "square", "mirror", "pillarbox"]
     return {n: _decode(p) for n, p in robustness.make_variants(src, work, names).items()}
 
 
@@ -64,7 +64,7 @@ def test_time_variants_write_the_frames_they_name(variants):
     assert [_level(f) for f in frames] == list(range(0, N, 2)) and rate == RATE / 2
 
 
-def test_shape_variants_turn_crop_and_mirror(variants):
+def test_shape_variants_turn_crop_mirror_and_pad(variants):
     (first, *_), _ = variants["portrait"]
     assert first.shape[:2] == (W, H)
     assert first[:16, -8:].mean() > 200  # turned clockwise: the top-left corner is top-right
@@ -72,3 +72,8 @@ def test_shape_variants_turn_crop_and_mirror(variants):
     assert first.shape[:2] == (H, H)
     (first, *_), _ = variants["mirror"]
     assert first.shape[:2] == (H, W) and first[:8, -16:].mean() > 200
+    (first, *_), _ = variants["pillarbox"]
+    bar = W // 8
+    assert first.shape[:2] == (H, W + 2 * bar)
+    assert first[:, :bar - 2].max() < 24 and first[:, -(bar - 2):].max() < 24  # black
+    assert first[:8, bar + 2:bar + 14].mean() > 200  # the picture between the bars
