@@ -78,7 +78,7 @@ def test_a_mirrored_real_clip_raises_nothing(tmp_path):
     detector's labels and thumb sides change with the picture and its hands move as fast,
     so its label flickers must stay flickers. Before the mirror rules read the hand's
     speed, the label's hold and the thumb side just before the flip, this clip raised two
-    `handedness_flip` (benchmarks/robustness.py measures fourteen such re-renderings)."""
+    `handedness_flip` (benchmarks/robustness.py measures seventeen such re-renderings)."""
     src = shared_clip("natural/sam2_cups_shell_game_two_hands.mp4")
     out = tmp_path / "cups_mirrored.mp4"
     with av.open(str(src)) as c:
