@@ -1008,9 +1008,7 @@ def test_the_thumb_side_before_a_flip_is_read_just_before_it():
 
 def _sides(mirrored_at):
     """A right hand shown mirrored (and called left) where ``mirrored_at(i)``."""
-    return [dataclasses.replace(f, hands=tuple(g for h in f.hands for g in (
-        mirror_flip(f.frame_index, h) if mirrored_at(f.frame_index) else [h])))
-        for f in sequence()]
+    return sequence_all(lambda i, h: mirror_flip(i, h) if mirrored_at(i) else [h])
 
 
 def test_a_hand_called_left_and_right_in_turn_has_no_side_to_be_mirrored_from():

@@ -947,14 +947,14 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     rel[:, 0] = 0.0
     worst = rel.max(axis=1)
     k_worst = rel.argmax(axis=1)
-    others = np.array([_nanmedian(np.delete(raw[i], k_worst[i])) if np.isfinite(
-        np.delete(raw[i], k_worst[i])).any() else np.inf for i in range(t.n)])
+    rest = raw.copy()  # the other fingers' deviations (NaN: not extended)
+    rest[np.arange(t.n), k_worst] = np.nan
+    others = np.nan_to_num(_nanmedian(rest, axis=1), nan=np.inf)
     # ...and no other finger (the thumb aside) deviates by drift_others_max or more
-    rest = np.nan_to_num(raw, nan=0.0)  # deviations are >= 0; NaN: not extended
-    rest[np.arange(t.n), k_worst] = 0.0
-    rest[:, 0] = 0.0
+    # (deviations are >= 0, so a finger not extended counts as 0)
+    others_max = np.nan_to_num(rest[:, 1:], nan=0.0).max(axis=1)
     active = ((worst > 0) & judge & (others < cfg.drift_others)
-              & (rest.max(axis=1) < cfg.drift_others_max))
+              & (others_max < cfg.drift_others_max))
     strength = np.clip(worst / (2 * cfg.drift_rel), 0.0, 1.0)
     lengths = finger_lengths(t)
     return _runs_to_findings(
@@ -1296,9 +1296,11 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
         # pixels went (behind the cup the hand takes hold of) was not erased.
         if np.mean(t.extended[idx, k]) >= 0.5:
             return True
-        return all(before.any() and np.mean(t.extended[before, k]) >= 0.5
-                   for before in (measured & _just_before(t, idx, w)
-                                  for w in (near, ctx.frames(cfg.lost_extended_s))))
+        for window in (near, ctx.frames(cfg.lost_extended_s)):
+            before = measured & _just_before(t, idx, window)
+            if not before.any() or np.mean(t.extended[before, k]) < 0.5:
+                return False
+        return True
 
     out: list[Finding] = []
     for k in range(5):
