@@ -1068,3 +1068,26 @@ def test_a_stretched_finger_moves_alone():
     evs = events_of(sequence(edit=two_longer), check_options={"drift_others_max": 9.0})
     assert [e.type for e in evs] == ["proportion_drift"]
     assert [e.type for e in events_of(sequence(edit=stretched))] == ["proportion_drift"]
+
+
+def test_a_hand_found_again_already_turned_was_not_seen_turning():
+    """Seen edge-on, a flip counts as a mirror when the pixels jump where the label flips
+    and where it flips back (test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_
+    edge_on). Where the hand comes back from a detector gap already flipped, the turn was
+    not seen: a jump there is the hand, or another hand, found somewhere else (the cups
+    clip cropped square, benchmarks/robustness.py: a left hand lost at the right of the
+    frame, and the right hand entering at the left eight frames later taken for it)."""
+    flipped = _continuity(edge_on(sequence(edit=label_flicker)), {A, B + 1})
+    assert [e.type for e in events_of(flipped)] == ["handedness_flip"]
+
+    def lost_before(frames, missed):
+        return [dataclasses.replace(f, hands=()) if A - missed <= f.frame_index < A else f
+                for f in frames]
+
+    found_again = lost_before(flipped, 8)
+    assert events_of(found_again) == []
+    evs = events_of(found_again, check_options={"mirror_seen_gap": 99})
+    assert [(e.type, e.start_frame) for e in evs] == [("handedness_flip", A)]
+    # A single missed frame before the flip leaves the turn seen.
+    assert [e.type for e in events_of(lost_before(flipped, 1))] == ["handedness_flip"]
+

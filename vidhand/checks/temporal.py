@@ -91,6 +91,10 @@ class TemporalConfig:
     # share of its confident frames outside the flipped stretch (0 turns this off): a
     # hand the detector calls left and right in turn has no side to be mirrored from
     mirror_ref_share: float = 0.5
+    # ...and a flip judged from the pixels alone (no thumb side to read) must be seen where
+    # it turns: the hand observed at most this many frames before (as where it turns back);
+    # a hand found again after a longer detector gap was not seen turning (it may be another)
+    mirror_seen_gap: int = 2
     # proportion_drift
     drift_rel: float = 0.2
     drift_mad_k: float = 4.0
@@ -773,9 +777,10 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     moves slower than ``fast_motion``, the new label holds ``mirror_min_s`` without the
     old one confidently back, and its thumb side flips with the label at once (the palm
     triangle's winding changes sign between two nearby frames without an edge-on pose
-    between); a thumb side that clearly holds rules a mirror out. Outside the flipped
-    stretch the hand carries the old label in most of its confident frames
-    (``mirror_ref_share``).
+    between), or, edge-on, the pixels jump again where the label flips back and the
+    hand was seen where it flipped (``mirror_seen_gap``); a thumb side that clearly
+    holds rules a mirror out. Outside the flipped stretch the hand carries the old label
+    in most of its confident frames (``mirror_ref_share``).
     """
     i = int(idx[0])
     onset = _flip_onset(t, i)  # the picture changes where the label first flipped
@@ -809,6 +814,8 @@ def _mirror_evidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, idx: n
     # pixels jump where the label flips *and* again where it flips back. (Where it flips
     # back may lie past the judged run: follow the flipped label, gaps of <= 2 frames.)
     j = _flipped_until(t, int(idx[-1]))
+    if onset and t.frames[onset] - t.frames[onset - 1] > cfg.mirror_seen_gap:
+        return None  # found again already turned: the turn itself was not seen
     if (j < t.n and t.frames[j] - t.frames[j - 1] <= 2 and t.label[j] == -t.label[i]
             and t.score[j] >= cfg.flip_min_score
             and _pixels_jump(t, onset, cfg, measured=True, last=i)
