@@ -120,6 +120,10 @@ class TemporalConfig:
     # ...and the pixels count at most this many digits fewer than the skeleton there: one
     # finger gone takes one digit off; more is a hand partly hidden (behind a held cup)
     lost_max_deficit: float = 1.0
+    # ...read off a skeleton the detector is sure of: no flagged frame confidently names
+    # the other side (False turns this off); a detector in doubt between a left and a
+    # right hand places the fingers differently from frame to frame
+    lost_steady_label: bool = True
     gap_drop: float = 0.3  # background between two fingers lost against its usual
     # fused_fingers from the web between two fingers the skeleton holds apart
     web_spread: float = 1.6  # adjacent fingers' distance apart (finger widths) to judge
@@ -1284,6 +1288,15 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
             return False
         return bool(now < expected or now < was)
 
+    def steady_label(idx: np.ndarray) -> bool:
+        # The finger's chain is where the skeleton places it. A detector that names the
+        # hand left in one flagged frame and confidently right in another (a hand turning
+        # edge-on round a cup, its mask taking in the cup) fits two different skeletons.
+        if not cfg.lost_steady_label:
+            return True
+        lab = t.label[idx][(t.score[idx] >= cfg.flip_min_score) & (t.label[idx] != 0)]
+        return bool(len(np.unique(lab)) <= 1)
+
     def seen_before(idx: np.ndarray, k: int) -> bool:
         # A finger goes missing from a hand it was seen on: at about the coverage it
         # lost (within `support_drop` of its usual) in at least `min_event_frames`
@@ -1331,7 +1344,7 @@ def detect_lost_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> l
                 "digits_expected": _int_or_none(_nanmedian(lm_digits[idx])),
             },
             accept=lambda idx, k=k: (seen_before(idx, k) and extended(idx, k)
-                                     and fewer_digits(idx)),
+                                     and fewer_digits(idx) and steady_label(idx)),
         ))
     return out
 
