@@ -2,11 +2,12 @@
 
 The accuracy benchmark counts false alarms on the 14 natural clips of ``../shared/clips``
 as they are. vidhand will meet other footage, so this benchmark re-renders every natural
-clip seventeen ways a camera, an encoder or an editor would (mirrored, half size, darker,
+clip twenty ways a camera, an encoder or an editor would (mirrored, half size, darker,
 heavily compressed, half the frame rate, zoomed in, noisy, blurred, desaturated,
 colour-cast, played backward, upscaled, turned to portrait, every frame repeated at twice
-the rate, cropped square, sharpened, pillarboxed), runs vidhand on each and counts events:
-every one is a false alarm (no defect was drawn).
+the rate, cropped square, sharpened, pillarboxed, cross-faded to twice the rate, tilted,
+lighter), runs vidhand on each and counts events: every one is a false alarm (no defect
+was drawn).
 
 The first five variants were looked at while the rules were mended (2026-11-27; they
 showed nine false alarms, see README); the last five were made afterwards and measured
@@ -22,7 +23,11 @@ frame rate doubled by repeating frames, as editors do when a 15 fps render goes 
 fps timeline) were measured once (three false alarms); a rule was then read from each
 (README), so they have been looked at too. The fifteenth to seventeenth (cropped square,
 as for social feeds; sharpened, as upscalers and TV sets do; black bars left and right, as
-a clip placed on a wider canvas gets) were added after those rules and measured once.
+a clip placed on a wider canvas gets) were added after those rules and measured once; in
+the nineteenth session (2026-12-07) a rule was read from each of the two false alarms
+they showed (README). The eighteenth to twentieth (frames interpolated by cross-fading,
+as cheap frame-rate converters do; turned 8 degrees; lighter) were added after those rules
+and measured once.
 
 Variants are made once under ``--work`` (H.264, same frames as the source otherwise) and
 their detections are cached there as the accuracy benchmark caches its own.
@@ -59,8 +64,8 @@ from vidhand.synth.encode import H264Writer  # noqa: E402
 Image = np.ndarray
 
 
-def _gamma(img: Image) -> Image:
-    lut = np.clip(((np.arange(256) / 255.0) ** 1.6) * 255, 0, 255).astype(np.uint8)
+def _gamma(img: Image, gamma: float = 1.6) -> Image:
+    lut = np.clip(((np.arange(256) / 255.0) ** gamma) * 255, 0, 255).astype(np.uint8)
     return lut[img]
 
 
@@ -103,6 +108,32 @@ def _pillarbox(img: Image) -> Image:
     return cv2.copyMakeBorder(img, 0, 0, bar, bar, cv2.BORDER_CONSTANT, value=(0, 0, 0))
 
 
+class _Blend:
+    """Frame interpolation at its cheapest: a cross-fade of each two frames between them
+    (twice the rate; a moving hand is seen double in every other frame). Holds the last
+    frame; a clip's first frame (index 0) starts afresh."""
+
+    def __init__(self) -> None:
+        self.last: Image | None = None
+
+    def __call__(self, img: Image, index: int) -> list[Image]:
+        last, self.last = (None if index == 0 else self.last), img
+        if last is None:
+            return [img]
+        return [cv2.addWeighted(last, 0.5, img, 0.5, 0), img]
+
+
+def _tilt(img: Image, degrees: float = 8.0) -> Image:
+    """Turned ``degrees`` about the centre and enlarged just enough to leave no corner
+    empty (a levelled horizon, a stabiliser's roll)."""
+    h, w = img.shape[:2]
+    t = np.radians(degrees)
+    scale = np.cos(t) + np.sin(t) * max(w, h) / min(w, h)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, scale)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
 def _desaturate(img: Image) -> Image:
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
     hsv[..., 1] //= 2
@@ -138,6 +169,9 @@ VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | list[Image] | None
     "square": ("centre cropped square", lambda im, i: _square(im), 1, None),
     "sharpen": ("unsharp mask (amount 1)", lambda im, i: _sharpen(im), 1, None),
     "pillarbox": ("black bars left and right", lambda im, i: _pillarbox(im), 1, None),
+    "blend": ("cross-faded between frames (2x)", _Blend(), Fraction(1, 2), None),
+    "tilt": ("turned 8 degrees, filled", lambda im, i: _tilt(im), 1, None),
+    "bright": ("lighter (gamma 0.6)", lambda im, i: _gamma(im, 0.6), 1, None),
 }
 #: the variants the rules were looked at on; the others were measured after, once
 SEEN = ("mirror", "half", "dark", "crf36", "fps_half")
@@ -149,6 +183,9 @@ LATER = ("reverse", "upscale")
 NEWEST = ("portrait", "double")
 #: added in the eighteenth session after the rules read from those two, measured once
 AFTER_18 = ("square", "sharpen", "pillarbox")
+#: added in the nineteenth session (2026-12-07) after the two rules read from square and
+#: sharpen, measured once: interpolated frames, a tilted picture, an over-bright one
+AFTER_19 = ("blend", "tilt", "bright")
 #: variants whose frames are written last to first (the temporal rules read a hand's
 #: past: a grip that forms, played backward, is one that opens); the clip's frames are
 #: held in memory for it (1.8 GB for the 12 s 1080x1920 dance clip)
@@ -237,12 +274,14 @@ def main(argv: list[str] | None = None) -> int:
           f"re-rendered ({time.perf_counter() - t0:.0f} s)"
           + (f"; {check_options_text(check_options)}" if check_options else "") + "\n")
     print(f"{'variant':10s} {'what':28s} {'minutes':>7s} {'events':>6s} {'per min':>7s}")
-    after = tuple(n for n in VARIANTS if n not in (*SEEN, *LATER, *NEWEST, *AFTER_18))
+    after = tuple(n for n in VARIANTS
+                  if n not in (*SEEN, *LATER, *NEWEST, *AFTER_18, *AFTER_19))
     for group, label in ((SEEN, "all five seen while mending"),
                          (after, "all five measured after"),
                          (LATER, "both added 2026-11-28"),
                          (NEWEST, "both added in session 18"),
-                         (AFTER_18, "the three measured after")):
+                         (AFTER_18, "square, sharpen, pillarbox"),
+                         (AFTER_19, "the three measured last")):
         minutes = events = 0.0
         for n in (n for n in group if n in totals):
             m, e = totals[n][0] / 60.0, totals[n][1]

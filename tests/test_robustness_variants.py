@@ -77,3 +77,27 @@ def test_shape_variants_turn_crop_mirror_and_pad(variants):
     assert first.shape[:2] == (H, W + 2 * bar)
     assert first[:, :bar - 2].max() < 24 and first[:, -(bar - 2):].max() < 24  # black
     assert first[:8, bar + 2:bar + 14].mean() > 200  # the picture between the bars
+
+
+def test_blend_cross_fades_between_every_two_frames(tmp_path):
+    src = tmp_path / "src.mp4"
+    with H264Writer(src, RATE, W, H) as w:
+        for i in range(N):
+            w.write(_frame(i))
+    frames, rate = _decode(robustness.make_variants(src, tmp_path, ["blend"])["blend"])
+    assert rate == 2 * RATE
+    # Frame k is source frame k/2, or halfway between two source frames.
+    levels = [float(np.median(f[H // 2:, W // 2:])) for f in frames]
+    assert len(levels) == 2 * N - 1
+    assert np.allclose(levels, [20 + 12.5 * k for k in range(2 * N - 1)], atol=3)
+
+
+def test_tilt_turns_the_picture_and_leaves_no_corner_empty():
+    img = np.full((H, W, 3), 60, np.uint8)
+    img[:, W // 2 - 1:W // 2 + 1] = 255  # a vertical line through the centre
+    out = robustness._tilt(img)
+    assert out.shape == img.shape
+    assert out.min() >= 55  # no black corner: the turned picture fills the frame
+    top, bottom = (int(np.argmax(out[y, :, 0])) for y in (2, H - 3))
+    assert abs(top - bottom) >= 0.1 * H  # the line leans
+    assert abs(robustness._tilt(img, 0.0).astype(int) - img).max() <= 1  # 0 degrees: as is
