@@ -169,7 +169,7 @@ VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | list[Image] | None
     "square": ("centre cropped square", lambda im, i: _square(im), 1, None),
     "sharpen": ("unsharp mask (amount 1)", lambda im, i: _sharpen(im), 1, None),
     "pillarbox": ("black bars left and right", lambda im, i: _pillarbox(im), 1, None),
-    "blend": ("cross-faded between frames (2x)", _Blend(), Fraction(1, 2), None),
+    "blend": ("cross-faded frames (2x rate)", _Blend(), Fraction(1, 2), None),
     "tilt": ("turned 8 degrees, filled", lambda im, i: _tilt(im), 1, None),
     "bright": ("lighter (gamma 0.6)", lambda im, i: _gamma(im, 0.6), 1, None),
 }
