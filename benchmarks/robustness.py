@@ -117,7 +117,8 @@ class _Blend:
         self.last: Image | None = None
 
     def __call__(self, img: Image, index: int) -> list[Image]:
-        last, self.last = (None if index == 0 else self.last), img
+        last = self.last if index else None
+        self.last = img
         if last is None:
             return [img]
         return [cv2.addWeighted(last, 0.5, img, 0.5, 0), img]
