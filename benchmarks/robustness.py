@@ -2,12 +2,13 @@
 
 The accuracy benchmark counts false alarms on the 14 natural clips of ``../shared/clips``
 as they are. vidhand will meet other footage, so this benchmark re-renders every natural
-clip twenty ways a camera, an encoder or an editor would (mirrored, half size, darker,
-heavily compressed, half the frame rate, zoomed in, noisy, blurred, desaturated,
+clip twenty-three ways a camera, an encoder or an editor would (mirrored, half size,
+darker, heavily compressed, half the frame rate, zoomed in, noisy, blurred, desaturated,
 colour-cast, played backward, upscaled, turned to portrait, every frame repeated at twice
 the rate, cropped square, sharpened, pillarboxed, cross-faded to twice the rate, tilted,
-lighter), runs vidhand on each and counts events: every one is a false alarm (no defect
-was drawn).
+lighter, shaken by a hand-held camera, in a flat log-like profile, pulled down from 24 to
+30 fps), runs vidhand on each and counts events: every one is a false alarm (no defect was
+drawn).
 
 The first five variants were looked at while the rules were mended (2026-11-27; they
 showed nine false alarms, see README); the last five were made afterwards and measured
@@ -27,7 +28,9 @@ a clip placed on a wider canvas gets) were added after those rules and measured 
 the nineteenth session (2026-12-07) a rule was read from each of the two false alarms
 they showed (README). The eighteenth to twentieth (frames interpolated by cross-fading,
 as cheap frame-rate converters do; turned 8 degrees; lighter) were added after those rules
-and measured once.
+and measured once. The twenty-first to twenty-third (a hand-held camera's sway; a flat
+picture profile, as cameras record for grading; every fourth frame shown twice, as a 24
+fps clip on a 30 fps timeline) were added in the twentieth session and measured once.
 
 Variants are made once under ``--work`` (H.264, same frames as the source otherwise) and
 their detections are cached there as the accuracy benchmark caches its own.
@@ -135,6 +138,34 @@ def _tilt(img: Image, degrees: float = 8.0) -> Image:
                           borderMode=cv2.BORDER_REFLECT)
 
 
+def _shake(img: Image, index: int, amount: float = 0.015, margin: float = 1.05) -> Image:
+    """A hand-held camera: the picture drifts by up to ``amount`` of its size (a smooth
+    sway of a few hertz at 24-30 fps, the same for every clip), enlarged by ``margin`` so
+    the drift never shows an edge."""
+    h, w = img.shape[:2]
+    i = float(index)
+    dx = amount * w * (0.6 * np.sin(0.41 * i) + 0.4 * np.sin(1.07 * i + 1.3))
+    dy = amount * h * (0.6 * np.sin(0.53 * i + 0.7) + 0.4 * np.sin(1.31 * i + 2.1))
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, margin)
+    m[:, 2] += (dx, dy)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
+def _flat(img: Image) -> Image:
+    """A camera's flat (log-like) picture profile left ungraded: blacks lifted to 40, whites
+    pulled down to 200, midtones raised."""
+    x = np.arange(256) / 255.0
+    lut = np.clip(40 + 160 * x ** 0.75, 0, 255).astype(np.uint8)
+    return lut[img]
+
+
+def _pulldown(img: Image, index: int) -> list[Image]:
+    """24 to 30 frames a second the way editors' timelines do it: every fourth frame
+    shown twice (five frames for four, irregularly spaced in time)."""
+    return [img, img] if index % 4 == 3 else [img]
+
+
 def _desaturate(img: Image) -> Image:
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
     hsv[..., 1] //= 2
@@ -173,6 +204,9 @@ VARIANTS: dict[str, tuple[str, Callable[[Image, int], Image | list[Image] | None
     "blend": ("cross-faded frames (2x rate)", _Blend(), Fraction(1, 2), None),
     "tilt": ("turned 8 degrees, filled", lambda im, i: _tilt(im), 1, None),
     "bright": ("lighter (gamma 0.6)", lambda im, i: _gamma(im, 0.6), 1, None),
+    "shake": ("hand-held camera sway", _shake, 1, None),
+    "flat": ("flat log-like profile", lambda im, i: _flat(im), 1, None),
+    "pulldown": ("every 4th frame twice (x5/4)", _pulldown, Fraction(4, 5), None),
 }
 #: the variants the rules were looked at on; the others were measured after, once
 SEEN = ("mirror", "half", "dark", "crf36", "fps_half")
@@ -187,6 +221,9 @@ AFTER_18 = ("square", "sharpen", "pillarbox")
 #: added in the nineteenth session (2026-12-07) after the two rules read from square and
 #: sharpen, measured once: interpolated frames, a tilted picture, an over-bright one
 AFTER_19 = ("blend", "tilt", "bright")
+#: added in the twentieth session (2026-12-07), measured once: a hand-held camera, a flat
+#: picture profile, a 24 -> 30 fps timeline
+AFTER_20 = ("shake", "flat", "pulldown")
 #: variants whose frames are written last to first (the temporal rules read a hand's
 #: past: a grip that forms, played backward, is one that opens); the clip's frames are
 #: held in memory for it (1.8 GB for the 12 s 1080x1920 dance clip)
@@ -276,13 +313,14 @@ def main(argv: list[str] | None = None) -> int:
           + (f"; {check_options_text(check_options)}" if check_options else "") + "\n")
     print(f"{'variant':10s} {'what':28s} {'minutes':>7s} {'events':>6s} {'per min':>7s}")
     after = tuple(n for n in VARIANTS
-                  if n not in (*SEEN, *LATER, *NEWEST, *AFTER_18, *AFTER_19))
+                  if n not in (*SEEN, *LATER, *NEWEST, *AFTER_18, *AFTER_19, *AFTER_20))
     for group, label in ((SEEN, "all five seen while mending"),
                          (after, "all five measured after"),
                          (LATER, "both added 2026-11-28"),
                          (NEWEST, "both added in session 18"),
                          (AFTER_18, "square, sharpen, pillarbox"),
-                         (AFTER_19, "the three measured last")):
+                         (AFTER_19, "blend, tilt, bright"),
+                         (AFTER_20, "the three measured last")):
         minutes = events = 0.0
         for n in (n for n in group if n in totals):
             m, e = totals[n][0] / 60.0, totals[n][1]

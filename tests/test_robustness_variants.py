@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from conftest import REPO
@@ -51,7 +52,7 @@ def variants(tmp_path_factory):
         for i in range(N):
             w.write(_frame(i))
     names = ["reverse", "double", "fps_half", "portrait", "square", "mirror", "pillarbox",
-             "blend"]
+             "blend", "pulldown"]
     return {n: _decode(p) for n, p in robustness.make_variants(src, work, names).items()}
 
 
@@ -63,6 +64,9 @@ def test_time_variants_write_the_frames_they_name(variants):
     assert rate == 2 * RATE
     frames, rate = variants["fps_half"]
     assert [_level(f) for f in frames] == list(range(0, N, 2)) and rate == RATE / 2
+    frames, rate = variants["pulldown"]
+    assert [_level(f) for f in frames] == [0, 1, 2, 3, 3, 4, 5, 6, 7, 7]
+    assert rate == RATE * 5 / 4
 
 
 def test_shape_variants_turn_crop_mirror_and_pad(variants):
@@ -98,3 +102,27 @@ def test_tilt_turns_the_picture_and_leaves_no_corner_empty():
     top, bottom = (int(np.argmax(out[y, :, 0])) for y in (2, H - 3))
     assert abs(top - bottom) >= 0.1 * H  # the line leans
     assert abs(robustness._tilt(img, 0.0).astype(int) - img).max() <= 1  # 0 degrees: as is
+
+
+def test_shake_sways_the_picture_within_its_margin():
+    rng = np.random.default_rng(0)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (0, 0), 3)
+    ref = robustness._shake(img, 0, amount=0.0)  # enlarged by the margin, not moved
+    shifts = []
+    for i in range(30):
+        out = robustness._shake(img, i)
+        assert out.shape == img.shape
+        (dx, dy), _ = cv2.phaseCorrelate(np.float32(ref[..., 0]), np.float32(out[..., 0]))
+        shifts.append((dx, dy))
+    dx, dy = np.array(shifts).T
+    # 1.5 % of the size at most (margin 5 %: no edge shows), and it really moves
+    assert np.abs(dx).max() <= 0.016 * 320 and np.abs(dy).max() <= 0.016 * 240
+    assert np.ptp(dx) > 0.01 * 320 and np.ptp(dy) > 0.01 * 240
+    assert np.abs(np.diff(dx)).max() < 0.02 * 320  # a sway, not a jump
+
+
+def test_flat_profile_lifts_blacks_and_pulls_whites():
+    ramp = np.arange(256, dtype=np.uint8).reshape(1, -1, 1).repeat(3, axis=2)
+    out = robustness._flat(ramp)[0, :, 0].astype(int)
+    assert out[0] == 40 and out[-1] == 200
+    assert np.all(np.diff(out) >= 0) and out[128] > 40 + 160 * 128 / 255  # midtones raised
