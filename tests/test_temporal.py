@@ -1030,6 +1030,26 @@ def test_a_hand_called_left_and_right_in_turn_has_no_side_to_be_mirrored_from():
     assert [(e.type, e.start_frame) for e in events_of(frames)] == [("handedness_flip", A)]
 
 
+def test_a_hand_that_has_just_entered_has_no_side_to_be_mirrored_from():
+    """A mirror turns a hand from the side it held. A hand seen for only a few frames,
+    called one side for three of them, has not shown a side yet: a hand entering the
+    shot fast round a cup it grabs, called left, right, left, left, left, then right
+    (a clean excerpt of the cups clip in the fourth accuracy set). The side it turns
+    from must have held `mirror_ref_s`, as long as a mirror itself must hold."""
+    def entering(first):
+        frames = [f if f.frame_index >= first or not f.hands else
+                  dataclasses.replace(f, hands=()) for f in sequence(edit=mirror_flip)]
+        # ...and leaving after the mirrored stretch: nothing after it to judge
+        frames = [dataclasses.replace(f, hands=()) if f.frame_index > B else f for f in frames]
+        return _continuity(frames, {A})
+
+    assert [(e.type, e.start_frame) for e in events_of(entering(A - 8))] == [
+        ("handedness_flip", A)]
+    assert events_of(entering(A - 4)) == []
+    evs = events_of(entering(A - 4), check_options={"mirror_ref_s": 0.0})
+    assert [(e.type, e.start_frame) for e in evs] == [("handedness_flip", A)]
+
+
 def test_a_long_smear_is_a_run_not_scattered_frames():
     """A run longer than half its baseline window is held against the rest of the window
     (test_a_melt_or_collapse_longer_than_half_its_baseline_window_is_found). Frames off

@@ -91,6 +91,10 @@ class TemporalConfig:
     # share of its confident frames outside the flipped stretch (0 turns this off): a
     # hand the detector calls left and right in turn has no side to be mirrored from
     mirror_ref_share: float = 0.5
+    # ...and the hand showed that label confidently for this long before it turned, as long
+    # as a mirror must hold (mirror_min_s): a hand that has just entered, called left and
+    # right in turn, has no side yet to turn from (0 turns this off)
+    mirror_ref_s: float = 0.2
     # ...and a flip judged from the pixels alone (no thumb side to read) must be seen where
     # it turns: the hand observed at most this many frames before (as where it turns back);
     # a hand found again after a longer detector gap was not seen turning (it may be another)
@@ -721,7 +725,9 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                     t, ctx, cfg, _flip_onset(t, int(idx[0])))),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
                 "evidence": _mirror_evidence(t, ctx, cfg, idx) or ""},
-            accept=lambda idx: _mirror_evidence(t, ctx, cfg, idx) is not None,
+            accept=lambda idx, ref=ref, seg=seg: (
+                _side_shown(t, ctx, cfg, seg, ref, _flip_onset(t, int(idx[0])))
+                and _mirror_evidence(t, ctx, cfg, idx) is not None),
         ))
         out.extend(_runs_to_findings(
             t, ctx, cfg, topo, "topology_change", strength,
@@ -750,6 +756,16 @@ def _reference_label(lab: NDF, confident: np.ndarray, n: int) -> tuple[float, in
         if run >= n:
             return float(v), i - n + 1
     return 0.0, len(lab)
+
+
+def _side_shown(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, seg: np.ndarray,
+                ref: float, onset: int) -> bool:
+    """Whether the hand showed the side ``ref`` confidently for ``mirror_ref_s`` (in all)
+    in its segment ``seg`` before ``onset``: a hand seen for a few frames, called one side
+    for three of them, has not shown a side yet to turn from."""
+    before = seg[seg < onset]
+    shown = (t.label[before] == ref) & (t.score[before] >= cfg.flip_min_score)
+    return int(np.count_nonzero(shown)) >= ctx.frames(cfg.mirror_ref_s)
 
 
 def _flip_onset(t: TrackData, i: int) -> int:
