@@ -1050,6 +1050,24 @@ def test_a_hand_that_has_just_entered_has_no_side_to_be_mirrored_from():
     assert [(e.type, e.start_frame) for e in evs] == [("handedness_flip", A)]
 
 
+def test_a_palm_swaps_from_a_side_it_held():
+    """A palm and back swapping without the hand rotating is a topology break when the
+    palm held its side before. A hand whose thumb side the detector reads one way and
+    the other every few frames (a hand gripping a cup, the cups clip on a 24-to-30 fps
+    timeline, benchmarks/robustness.py) had no side to swap from: here it showed the
+    swapped side, less surely, three frames before the swap."""
+    assert [e.type for e in events_of(sequence(edit=thumb_side_flip))] == ["topology_change"]
+
+    def shown_before(frames):
+        return _on(frames, lambda i, h: dataclasses.replace(
+            thumb_side_flip(i, h)[0], handedness_score=0.85) if i in (A - 4, A - 3) else h)
+
+    assert events_of(shown_before(sequence(edit=thumb_side_flip))) == []
+    evs = events_of(shown_before(sequence(edit=thumb_side_flip)),
+                    check_options={"mirror_ref_s": 0.0})
+    assert [(e.type, e.start_frame) for e in evs] == [("topology_change", A)]
+
+
 def test_a_long_smear_is_a_run_not_scattered_frames():
     """A run longer than half its baseline window is held against the rest of the window
     (test_a_melt_or_collapse_longer_than_half_its_baseline_window_is_found). Frames off

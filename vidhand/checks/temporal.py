@@ -93,7 +93,8 @@ class TemporalConfig:
     mirror_ref_share: float = 0.5
     # ...and the hand showed that label confidently for this long before it turned, as long
     # as a mirror must hold (mirror_min_s): a hand that has just entered, called left and
-    # right in turn, has no side yet to turn from (0 turns this off)
+    # right in turn, has no side yet to turn from; a palm swapping (topology_change) held
+    # its side this long just before (0 turns both off)
     mirror_ref_s: float = 0.2
     # ...and a flip judged from the pixels alone (no thumb side to read) must be seen where
     # it turns: the hand observed at most this many frames before (as where it turns back);
@@ -738,7 +739,9 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                            else "palm and back swap without the hand rotating"),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
                 "knuckle_order_broken_frames": int((~t.knuckles_ok[idx]).sum())},
-            accept=lambda idx: _pixels_jump(t, int(idx[0]), cfg),
+            accept=lambda idx, seg=seg: _pixels_jump(t, int(idx[0]), cfg) and (
+                (~t.knuckles_ok[idx]).mean() > 0.5
+                or _palm_side_held(t, ctx, cfg, seg, int(idx[0]), ch)),
         ))
     return out
 
@@ -766,6 +769,23 @@ def _side_shown(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, seg: np.nda
     before = seg[seg < onset]
     shown = (t.label[before] == ref) & (t.score[before] >= cfg.flip_min_score)
     return int(np.count_nonzero(shown)) >= ctx.frames(cfg.mirror_ref_s)
+
+
+def _palm_side_held(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, seg: np.ndarray,
+                    i: int, ch: NDF) -> bool:
+    """Whether the palm held the side it swaps from for ``mirror_ref_s`` before
+    observation ``i``: none of the last observations over that time shows the side it
+    swaps to, and most show the other. A hand whose thumb side the detector answers one
+    way and the other every few frames (a hand gripping a cup, seen end-on) has no side
+    to swap from."""
+    k = ctx.frames(cfg.mirror_ref_s)
+    if k <= 1:
+        return True
+    prior = seg[seg < i][-k:]
+    if len(prior) < k or t.frames[i] - t.frames[prior[0]] > k + 2:
+        return False  # not seen long enough before, or across a gap
+    to = np.sign(t.chirality[i])
+    return bool(not np.any(ch[prior] == to) and np.mean(ch[prior] == -to) >= 0.5)
 
 
 def _flip_onset(t: TrackData, i: int) -> int:
