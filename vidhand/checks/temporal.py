@@ -80,6 +80,9 @@ class TemporalConfig:
     # must be off in at least this share of its judged frames, not scattered frames
     # joined across merge gaps (0 turns this off)
     long_run_share: float = 0.7
+    # any melt or collapse: flagged in at least this share of the judged frames it spans
+    # (a blur hovering at the threshold flags a frame here and there; 0 turns this off)
+    melt_run_share: float = 0.5
     # handedness_flip / topology_change
     flip_min_score: float = 0.8
     chirality_min: float = 0.15
@@ -583,8 +586,16 @@ def detect_low_confidence(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                 "blur_max": round(float(np.nan_to_num(np.nanmax(blur[idx]) if np.isfinite(
                     blur[idx]).any() else 0.0)), 3),
                 "blur_baseline": round(float(np.nan_to_num(_nanmedian(usual_blur[idx]))), 3)},
+            accept=lambda idx: _run_share(idx, judge) >= cfg.melt_run_share,
         ))
     return out
+
+
+def _run_share(idx: np.ndarray, judged: np.ndarray) -> float:
+    """Share of the judged observations from ``idx[0]`` to ``idx[-1]`` that are in ``idx``
+    (the run's flagged observations, joined across merge gaps)."""
+    n = int(np.count_nonzero(judged[idx[0]:idx[-1] + 1]))
+    return len(idx) / n if n else 1.0
 
 
 def _rest_of_window(frames: np.ndarray, a: int, b: int, half: int, valid: np.ndarray,
