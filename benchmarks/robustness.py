@@ -30,7 +30,8 @@ they showed (README). The eighteenth to twentieth (frames interpolated by cross-
 as cheap frame-rate converters do; turned 8 degrees; lighter) were added after those rules
 and measured once. The twenty-first to twenty-third (a hand-held camera's sway; a flat
 picture profile, as cameras record for grading; every fourth frame shown twice, as a 24
-fps clip on a 30 fps timeline) were added in the twentieth session and measured once.
+fps clip on a 30 fps timeline) were added in the twentieth session and measured once (one
+false alarm, on the last; a rule was then read from it, README).
 
 Variants are made once under ``--work`` (H.264, same frames as the source otherwise) and
 their detections are cached there as the accuracy benchmark caches its own.
@@ -221,8 +222,8 @@ AFTER_18 = ("square", "sharpen", "pillarbox")
 #: added in the nineteenth session (2026-12-07) after the two rules read from square and
 #: sharpen, measured once: interpolated frames, a tilted picture, an over-bright one
 AFTER_19 = ("blend", "tilt", "bright")
-#: added in the twentieth session (2026-12-07), measured once: a hand-held camera, a flat
-#: picture profile, a 24 -> 30 fps timeline
+#: added in the twentieth session (2026-12-07), measured once (then the pulldown's one
+#: false alarm was read): a hand-held camera, a flat picture profile, a 24 -> 30 fps timeline
 AFTER_20 = ("shake", "flat", "pulldown")
 #: variants whose frames are written last to first (the temporal rules read a hand's
 #: past: a grip that forms, played backward, is one that opens); the clip's frames are
