@@ -460,7 +460,7 @@ def test_check_finds_fingers_fused_by_a_web(tmp_path: Path, monkeypatch) -> None
     frames."""
     from vidhand.synth import encode
 
-    monkeypatch.setattr(encode, "SYNTH_OPTIONS", {"crf": "0", "preset": "fast"})
+    monkeypatch.setattr(encode, "SYNTH_OPTIONS", {**encode.SYNTH_OPTIONS, "crf": "0"})
     truth, report, drawn = _excerpt_broken(
         tmp_path, "natural/musepose_dance_fullbody_subtitled.mp4", 81, 74, "fused_fingers",
         30, 42, seed=2003)

@@ -1035,7 +1035,7 @@ def test_a_hand_that_has_just_entered_has_no_side_to_be_mirrored_from():
     called one side for three of them, has not shown a side yet: a hand entering the
     shot fast round a cup it grabs, called left, right, left, left, left, then right
     (a clean excerpt of the cups clip in the fourth accuracy set). The side it turns
-    from must have held `mirror_ref_s`, as long as a mirror itself must hold."""
+    from must have held `mirror_min_s`, as long as a mirror itself must hold (`side_held`)."""
     def entering(first):
         frames = [f if f.frame_index >= first or not f.hands else
                   dataclasses.replace(f, hands=()) for f in sequence(edit=mirror_flip)]
@@ -1046,7 +1046,7 @@ def test_a_hand_that_has_just_entered_has_no_side_to_be_mirrored_from():
     assert [(e.type, e.start_frame) for e in events_of(entering(A - 8))] == [
         ("handedness_flip", A)]
     assert events_of(entering(A - 4)) == []
-    evs = events_of(entering(A - 4), check_options={"mirror_ref_s": 0.0})
+    evs = events_of(entering(A - 4), check_options={"side_held": False})
     assert [(e.type, e.start_frame) for e in evs] == [("handedness_flip", A)]
 
 
@@ -1064,7 +1064,7 @@ def test_a_palm_swaps_from_a_side_it_held():
 
     assert events_of(shown_before(sequence(edit=thumb_side_flip))) == []
     evs = events_of(shown_before(sequence(edit=thumb_side_flip)),
-                    check_options={"mirror_ref_s": 0.0})
+                    check_options={"side_held": False})
     assert [(e.type, e.start_frame) for e in evs] == [("topology_change", A)]
 
 

@@ -94,11 +94,11 @@ class TemporalConfig:
     # share of its confident frames outside the flipped stretch (0 turns this off): a
     # hand the detector calls left and right in turn has no side to be mirrored from
     mirror_ref_share: float = 0.5
-    # ...and the hand showed that label confidently for this long before it turned, as long
-    # as a mirror must hold (mirror_min_s): a hand that has just entered, called left and
-    # right in turn, has no side yet to turn from; a palm swapping (topology_change) held
-    # its side this long just before (0 turns both off)
-    mirror_ref_s: float = 0.2
+    # ...and the hand showed that label confidently for mirror_min_s before it turned, as
+    # long as a mirror must hold: a hand that has just entered, called left and right in
+    # turn, has no side yet to turn from; a palm swapping (topology_change) held its side
+    # that long just before (False turns both off)
+    side_held: bool = True
     # ...and a flip judged from the pixels alone (no thumb side to read) must be seen where
     # it turns: the hand observed at most this many frames before (as where it turns back);
     # a hand found again after a longer detector gap was not seen turning (it may be another)
@@ -639,7 +639,7 @@ def _long_runs_against_rest(x: NDF, frames: np.ndarray, half: int, min_rest: int
             continue
         base = float(np.median(x[rest]))
         run = np.arange(a, b + 1)[cand[a:b + 1]]
-        if len(run) < min_share * np.count_nonzero(np.isfinite(x[a:b + 1])):
+        if _run_share(run, np.isfinite(x)) < min_share:
             continue
         if (float(np.median(x[run])) - base) * sign > rise:
             flagged[run] = True
@@ -737,8 +737,8 @@ def detect_flips(t: TrackData, ctx: ClipContext, cfg: TemporalConfig) -> list[Fi
                     t, ctx, cfg, _flip_onset(t, int(idx[0])))),
                 "chirality_during": round(float(np.median(t.chirality[idx])), 3),
                 "evidence": _mirror_evidence(t, ctx, cfg, idx) or ""},
-            accept=lambda idx, ref=ref, seg=seg: (
-                _side_shown(t, ctx, cfg, seg, ref, _flip_onset(t, int(idx[0])))
+            accept=lambda idx, seg=seg: (
+                _side_shown(t, ctx, cfg, seg, _flip_onset(t, int(idx[0])))
                 and _mirror_evidence(t, ctx, cfg, idx) is not None),
         ))
         out.extend(_runs_to_findings(
@@ -773,25 +773,27 @@ def _reference_label(lab: NDF, confident: np.ndarray, n: int) -> tuple[float, in
 
 
 def _side_shown(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, seg: np.ndarray,
-                ref: float, onset: int) -> bool:
-    """Whether the hand showed the side ``ref`` confidently for ``mirror_ref_s`` (in all)
-    in its segment ``seg`` before ``onset``: a hand seen for a few frames, called one side
-    for three of them, has not shown a side yet to turn from."""
+                onset: int) -> bool:
+    """Whether the hand showed the side its label flipped from at ``onset`` confidently
+    for ``mirror_min_s`` (in all) in its segment ``seg`` before: a hand seen for a few
+    frames, called one side for three of them, has not shown a side yet to turn from."""
+    if not cfg.side_held:
+        return True
     before = seg[seg < onset]
-    shown = (t.label[before] == ref) & (t.score[before] >= cfg.flip_min_score)
-    return int(np.count_nonzero(shown)) >= ctx.frames(cfg.mirror_ref_s)
+    shown = (t.label[before] == -t.label[onset]) & (t.score[before] >= cfg.flip_min_score)
+    return int(np.count_nonzero(shown)) >= ctx.frames(cfg.mirror_min_s)
 
 
 def _palm_side_held(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, seg: np.ndarray,
                     i: int, ch: NDF) -> bool:
-    """Whether the palm held the side it swaps from for ``mirror_ref_s`` before
+    """Whether the palm held the side it swaps from for ``mirror_min_s`` before
     observation ``i``: none of the last observations over that time shows the side it
     swaps to, and most show the other. A hand whose thumb side the detector answers one
     way and the other every few frames (a hand gripping a cup, seen end-on) has no side
     to swap from."""
-    k = ctx.frames(cfg.mirror_ref_s)
-    if k <= 1:
+    if not cfg.side_held:
         return True
+    k = ctx.frames(cfg.mirror_min_s)
     prior = seg[seg < i][-k:]
     if len(prior) < k or t.frames[i] - t.frames[prior[0]] > k + 2:
         return False  # not seen long enough before, or across a gap
