@@ -104,6 +104,7 @@ class TrackData:
 PX_KEYS: tuple[str, ...] = (
     "px_judgeable", "px_hand_size", "px_blur", "px_digits", "px_lm_digits",
     "px_finger_support", "px_gaps", "px_valleys", "px_continuity",
+    "px_reach", "px_tip_step",
 )
 
 

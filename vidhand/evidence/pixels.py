@@ -108,6 +108,17 @@ _GAP_S = np.linspace(0.0, 1.0, 21, dtype=np.float32)[None, None, :, None]
 _COS_LIST, _SIN_LIST = _COS.tolist(), _SIN.tolist()
 _GRID_Y, _GRID_X = np.ogrid[:CANON_PX, :CANON_PX]
 _K3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+#: Steps past a tip landmark, in finger widths, at which :func:`_reach` looks at the mask,
+#: and where across the finger's axis: three points on it, two 0.9 widths to its sides.
+_REACH_STEP = 0.1
+_REACH_S = (np.arange(1, 31, dtype=np.float32) * _REACH_STEP)[None, :, None, None]
+_REACH_ACROSS = np.array([-0.25, 0.0, 0.25, -0.9, 0.9], np.float32)[None, None, :, None]
+#: Where :func:`_tip_step` compares a finger's colour: 0.1-0.8 widths inside its tip
+#: landmark against 0.2-0.9 widths past it, on its axis and 0.2 widths to either side.
+_STEP_S = np.concatenate([np.arange(-0.8, -0.05, 0.1), np.arange(0.2, 0.95, 0.1)]
+                         ).astype(np.float32)[None, :, None, None]
+_STEP_INSIDE = np.arange(_STEP_S.shape[1]) < 8
+_STEP_ACROSS = np.array([-0.2, 0.0, 0.2], np.float32)[None, None, :, None]
 # YCrCb histogram: 8 Y bins x 32 Cr bins x 32 Cb bins.
 _HIST_SHAPE = (8, 32, 32)
 _HIST_SIZE = 8 * 32 * 32
@@ -287,6 +298,8 @@ def _measure(
     mask_tol = cv2.dilate(mask8, _K3)
     support = _support(mask_tol, lm)
     gaps, valleys = _gaps(mask, lum, lm)
+    reach = _reach(mask8, lm, fw)
+    tip_step = _tip_step(ycc, lm, fw)
 
     if dbg is not None:
         dbg.update(crop=crop, mask=mask, lm=lm, dpalm=dpalm, center=center,
@@ -314,6 +327,8 @@ def _measure(
         "px_finger_support": [round(float(v), 3) for v in support],
         "px_gaps": [round(float(v), 3) for v in gaps],
         "px_valleys": [round(float(v), 3) for v in valleys],
+        "px_reach": reach,
+        "px_tip_step": tip_step,
     }
 
 
@@ -322,7 +337,8 @@ FEATURE_KEYS: tuple[str, ...] = (
     "px_judgeable", "px_hand_size", "px_at_edge", "px_overlap", "px_tangle", "px_blur",
     "px_mask_quality", "px_color_sep", "px_skeleton_cover", "px_leak", "px_digits",
     "px_digits_by_level", "px_level", "px_lm_digits", "px_unmatched_digits", "px_digit_tips",
-    "px_finger_support", "px_gaps", "px_valleys",
+    "px_finger_support", "px_gaps", "px_valleys", "px_reach",
+    "px_tip_step",
 )
 
 
@@ -648,6 +664,63 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
                         pts[:, 1:2] + t2 * (pts[:, 2:3] - pts[:, 1:2])], axis=1)
     on = _lookup(p, mask)[0]
     return np.count_nonzero(on, axis=1) / on.shape[1]
+
+
+def _reach(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
+           ) -> list[float | None]:
+    """Per finger (thumb..pinky), how far the hand's mask goes on past the tip landmark.
+
+    Measured in finger widths along the finger's last bone, up to 3 (the mask itself
+    ends 1.8 widths from the skeleton): the length of the strip, about a finger wide, on
+    the mask straight on from the tip. The tip landmark sits at the end of a real finger,
+    so this is usually under one width; a finger the picture draws longer than the
+    skeleton the landmark model fits to it (a stretched finger) goes on past it. ``None``
+    where the strip is no strip (the mask on both sides of it too: skin behind the
+    finger, such as a face) or the last bone has no direction.
+    """
+    tip = lm[DISTAL_IDX[:, 2]]
+    axis = tip - lm[DISTAL_IDX[:, 1]]
+    norm = np.linalg.norm(axis, axis=1)
+    u = axis / np.maximum(norm, 1e-6)[:, None]
+    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    p = (tip[:, None, None, :] + _REACH_S * fw * u[:, None, None, :]
+         + _REACH_ACROSS * fw * v[:, None, None, :])  # (5, steps, 5, 2)
+    on = _lookup(p, mask)[0].astype(bool)
+    strip = on[..., :3].any(axis=2)
+    sides = on[..., 3:].all(axis=2)
+    out: list[float | None] = []
+    for k in range(5):
+        off = np.flatnonzero(~strip[k])
+        steps = int(off[0]) if len(off) else strip.shape[1]
+        blob = bool(sides[k, :steps].any())
+        out.append(None if blob or norm[k] < 1.0 else round(steps * _REACH_STEP, 1))
+    return out
+
+
+def _tip_step(ycc: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
+              ) -> list[float | None]:
+    """Per finger (thumb..pinky), how much its colour changes at its tip landmark.
+
+    The distance (YCrCb levels) between the finger's mean colour just inside the tip
+    landmark and just past it, along its last bone. A real finger ends there (its
+    outline, a nail, the background beyond), so the step is large whatever lies behind,
+    a face included; where a picture draws the finger on past the tip the landmark model
+    put (a stretched finger), the same skin goes on and the step is small. ``None``
+    where the last bone has no direction.
+    """
+    tip = lm[DISTAL_IDX[:, 2]]
+    axis = tip - lm[DISTAL_IDX[:, 1]]
+    norm = np.linalg.norm(axis, axis=1)
+    u = axis / np.maximum(norm, 1e-6)[:, None]
+    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    p = (tip[:, None, None, :] + _STEP_S * fw * u[:, None, None, :]
+         + _STEP_ACROSS * fw * v[:, None, None, :])  # (5, steps, 3, 2)
+    xi = np.clip(np.rint(p[..., 0]).astype(int), 0, CANON_PX - 1)
+    yi = np.clip(np.rint(p[..., 1]).astype(int), 0, CANON_PX - 1)
+    colour = ycc[yi, xi].astype(np.float64).mean(axis=2)  # (5, steps, 3)
+    step = np.linalg.norm(colour[:, _STEP_INSIDE].mean(axis=1)
+                          - colour[:, ~_STEP_INSIDE].mean(axis=1), axis=1)
+    return [None if norm[k] < 1.0 else round(float(step[k]), 1) for k in range(5)]
 
 
 def _lookup(p: npt.NDArray[np.float32], *imgs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
