@@ -110,6 +110,13 @@ class TemporalConfig:
     # ...and no other finger (the thumb aside) deviates by this much: a stretched finger
     # moves alone (drift_rel; a large value turns this off)
     drift_others_max: float = 0.2
+    # ...or in the pixels: a finger's mask reaching on past its tip landmark (px_reach,
+    # finger widths) by this much more than usual, while the skeleton keeps its length
+    # (the landmark model fits its usual proportions to a stretched finger); 0 turns off
+    reach_jump: float = 0.8
+    # ...where the finger's colour step at its tip landmark (px_tip_step) falls under this
+    # share of its usual: a real finger ends at its tip landmark, a stretched one goes on
+    reach_tip_step: float = 0.5
     # pixel finger evidence
     stable_s: float = 0.3  # window in which a digit count must hold to count
     stable_frac: float = 0.7
@@ -1025,6 +1032,81 @@ def detect_proportion_drift(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     )
 
 
+def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
+                           ) -> list[Finding]:
+    """A finger the pixels show longer than the skeleton the landmark model fits to it.
+
+    The landmark model keeps a hand's usual proportions, so on a stretched finger it
+    puts the tip landmark where a finger of the usual length would end and the finger's
+    pixels go on past it. ``px_reach`` measures how far, in finger widths, along the
+    finger's last bone (``None`` where skin behind the finger makes it no strip). A
+    finger reaching ``reach_jump`` or more past its own usual (the median over
+    ``baseline_s``) in frames the noise model lets be judged, while some other finger
+    measured there keeps its usual reach (a mask leaking into the background lifts them
+    all), is a ``proportion_drift``.
+    """
+    if cfg.reach_jump <= 0 or t.n < 3 * cfg.min_event_frames or not any(p for p in t.px):
+        return []
+    judge = _judgeable(t, ctx, cfg) & _px_measured(t)
+    reach = _px(t, "px_reach", [np.nan] * 5)
+    half = ctx.frames(cfg.baseline_s / 2)
+    min_rest = ctx.frames(cfg.baseline_min_s)
+    usual = np.full((t.n, 5), np.nan)
+    for seg in _segments(t, ctx):
+        for k in range(5):
+            x = np.where(judge[seg], reach[seg, k], np.nan)
+            med, _ = rolling_median_mad(x, t.frames[seg], half)
+            _, count = rolling_share(np.ones(len(seg), bool), ~np.isnan(x), t.frames[seg], half)
+            usual[seg, k] = np.where(count >= min_rest, med, np.nan)
+    over = reach - usual  # NaN where either is missing
+    lengths = finger_lengths(t)
+    usual_len = np.full((t.n, 5), np.nan)
+    for seg in _segments(t, ctx):
+        for k in range(5):
+            x = np.where(judge[seg] & (t.extended[seg, k] == 1), lengths[seg, k], np.nan)
+            usual_len[seg, k], _ = rolling_median_mad(x, t.frames[seg], half)
+    # The skeleton keeps the finger's usual length: a landmark model that shortened it (a
+    # blurred or foreshortened hand it fits badly) leaves real finger past the tip too.
+    same_len = np.abs(lengths / usual_len - 1.0) < cfg.drift_rel / 2
+    # No end where the tip landmark is: the finger's colour goes on past it. A real
+    # fingertip in front of skin (a face) still ends there: outline, nail, shading.
+    step = _px(t, "px_tip_step", [np.nan] * 5)
+    usual_step = np.full((t.n, 5), np.nan)
+    for seg in _segments(t, ctx):
+        for k in range(5):
+            x = np.where(judge[seg] & (t.extended[seg, k] == 1), step[seg, k], np.nan)
+            usual_step[seg, k], _ = rolling_median_mad(x, t.frames[seg], half)
+    no_end = np.nan_to_num(step, nan=np.inf) < cfg.reach_tip_step * usual_step
+    jumped = ((np.nan_to_num(over, nan=-np.inf) >= cfg.reach_jump) & (t.extended == 1)
+              & same_len & no_end)
+    measured = ~np.isnan(over)
+    kept = np.abs(np.nan_to_num(over, nan=0.0)) < cfg.reach_jump / 2
+    out: list[Finding] = []
+    for k, name in enumerate(_FINGER_BONES):
+        # every other finger measured keeps its usual reach, and one at least is measured
+        rest_kept = (np.delete(kept, k, axis=1).all(axis=1)
+                     & np.delete(measured, k, axis=1).any(axis=1))
+        active = judge & jumped[:, k] & rest_kept
+        strength = np.clip(np.nan_to_num(over[:, k], nan=0.0) / (2 * cfg.reach_jump), 0, 1)
+
+        def evidence(idx: np.ndarray, k: int = k, name: str = name) -> dict[str, Any]:
+            return {"finger": name,
+                    "reach_usual_fw": round(float(np.nanmedian(usual[idx, k])), 2),
+                    "reach_during_fw": round(float(np.nanmedian(reach[idx, k])), 2),
+                    "tip_step_usual": round(float(np.nanmedian(usual_step[idx, k])), 1),
+                    "tip_step_during": round(float(np.nanmedian(step[idx, k])), 1),
+                    "length_vs_palm": round(float(np.median(lengths[idx, k])), 3)}
+
+        out += _runs_to_findings(
+            t, ctx, cfg, active, "proportion_drift", strength,
+            lambda a, b, ev: (f"hand {t.track_id}: the {ev['finger']} finger's pixels reach "
+                              f"{ev['reach_during_fw']:.1f} finger widths past its tip landmark "
+                              f"in frames {a}-{b} (usually {ev['reach_usual_fw']:.1f}): drawn "
+                              f"longer than the skeleton fits it"),
+            evidence)
+    return out
+
+
 def _drift_evidence(idx: np.ndarray, rel: NDF, lengths: NDF, extended: np.ndarray,
                     ) -> dict[str, Any]:
     k = int(np.argmax(rel[idx].max(axis=0)))
@@ -1546,6 +1628,7 @@ DETECTORS: tuple[Callable[[TrackData, ClipContext, TemporalConfig], list[Finding
     detect_low_confidence,
     detect_flips,
     detect_proportion_drift,
+    detect_reaching_finger,
     detect_finger_pixels,
     detect_lost_finger,
     detect_webbed_fingers,
