@@ -75,17 +75,26 @@ def render_hand(
     extra_finger: bool = False,
     missing: int | None = None,
     fused: tuple[int, int] | None = None,
+    stretched: int | None = None,
+    behind_tip: int | None = None,
 ) -> tuple[np.ndarray, Hand]:
     """A palm ellipse and finger capsules on a textured background, plus its 21 landmarks.
 
     ``missing``: a finger the landmarks place extended but that is not drawn.
     ``fused``: two adjacent fingers drawn as one blob (their landmarks stay separate).
     ``extra_finger``: a sixth digit beside the pinky that no landmark describes.
+    ``stretched``: a finger drawn half its length longer than its landmarks place it.
+    ``behind_tip``: a finger whose tip lies in front of a large patch of other skin (a
+    face), drawn first.
     """
     img = _background(bg)
     lm = _landmarks(extended)
     rng = np.random.default_rng(7)
     hand_layer = np.zeros_like(img)
+    if behind_tip is not None:
+        centre = lm[4 + 4 * behind_tip] + 40 * _unit(_DIR[behind_tip])
+        cv2.circle(img, tuple(int(v) for v in np.round(centre)), 52, (200, 150, 128), -1,
+                   cv2.LINE_AA)
     cv2.ellipse(hand_layer, (162, 205), (46, 56), 0, 0, 360, SKIN, -1, cv2.LINE_AA)
     _capsule(hand_layer, _THUMB_CMC, _MCP[0], FINGER_W + 4, SKIN)
     for f in range(5):
@@ -93,7 +102,8 @@ def render_hand(
             continue
         chain = lm[1 + 4 * f:5 + 4 * f]
         start = chain[1] if f == 0 else chain[0]
-        _capsule(hand_layer, start, chain[3], FINGER_W, SKIN)
+        end = chain[3] + (0.5 * _LEN[f] * _unit(_DIR[f]) if f == stretched else 0.0)
+        _capsule(hand_layer, start, end, FINGER_W, SKIN)
     if fused:
         a, b = (lm[1 + 4 * f:5 + 4 * f] for f in fused)
         poly = np.round(np.stack([a[0], a[3], b[3], b[0]])).astype(np.int32)
@@ -165,6 +175,29 @@ def test_fused_pair_has_no_gap(pair: tuple[int, int], bg: int) -> None:
     assert fused["px_gaps"][k] <= 0.1, fused["px_gaps"]
     assert fused["px_valleys"][k] < 0.05, fused["px_valleys"]
     assert fused["px_digits"] == spread["px_digits"] - 1, (spread, fused)
+
+
+@pytest.mark.parametrize("bg", [0, 2, 3])
+@pytest.mark.parametrize("finger", [0, 1, 2, 3, 4])
+def test_a_finger_drawn_longer_reaches_on_past_its_tip(finger: int, bg: int) -> None:
+    usual = measure_hand(*render_hand(bg=bg))
+    longer = measure_hand(*render_hand(bg=bg, stretched=finger))
+    assert all(r is not None and r <= 1.0 for r in usual["px_reach"]), usual["px_reach"]
+    assert longer["px_reach"][finger] >= 1.5, longer["px_reach"]
+    assert all(r == u for k, (r, u) in enumerate(zip(longer["px_reach"], usual["px_reach"],
+                                                     strict=True)) if k != finger)
+    # the finger ends at its tip landmark; drawn on, its skin goes on past it
+    assert longer["px_tip_step"][finger] < 0.5 * usual["px_tip_step"][finger], (
+        usual["px_tip_step"], longer["px_tip_step"])
+
+
+@pytest.mark.parametrize("finger", [1, 2, 4])
+def test_a_fingertip_in_front_of_other_skin_is_no_reach(finger: int) -> None:
+    """Skin behind a fingertip (a face) joins the mask on both sides of the finger's
+    axis: no finger-wide strip, so no reach (its colour step at the tip may drop: a face
+    of the finger's own tone is no end for the colour to show)."""
+    f = measure_hand(*render_hand(bg=2, behind_tip=finger))
+    assert f["px_reach"][finger] is None, f["px_reach"]
 
 
 def test_blur_measure_increases_with_gaussian_blur() -> None:

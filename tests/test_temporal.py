@@ -1128,6 +1128,62 @@ def test_a_stretched_finger_moves_alone():
     assert [e.type for e in events_of(sequence(edit=stretched))] == ["proportion_drift"]
 
 
+#: The pixels of a hand whose fingers end at their tip landmarks (finger widths past
+#: the tip, colour step there).
+TIPS = {"px_reach": [0.5] * 5, "px_tip_step": [30.0] * 5}
+
+
+def reach_sequence(during, edit=None):
+    """Fingers end at their tips, except in A..B where ``during`` applies (and ``edit``
+    to the landmarks)."""
+    def edit_all(i, hand):
+        hands = edit(i, hand) if edit is not None and A <= i <= B else [hand]
+        values = {**GOOD_PX, **TIPS, **(during if A <= i <= B else {})}
+        return [dataclasses.replace(h, features={**h.features, **values}) for h in hands]
+
+    return [dataclasses.replace(make_frame(i, edit_all(i, with_features(base_hand(i))), fps=FPS),
+                                features={"scene_diff": 0.01, "ghosts": []}) for i in range(N)]
+
+
+def test_a_finger_drawn_on_past_the_skeleton_is_a_proportion_drift():
+    """The landmark model fits its usual proportions to a stretched finger, so the world
+    landmarks keep its length; the pixels show it: its mask reaches on past the tip
+    landmark, whose colour shows no end there."""
+    longer = {"px_reach": [0.5, 1.8, 0.5, 0.5, 0.5], "px_tip_step": [30.0, 6.0, 30, 30, 30]}
+    evs = events_of(reach_sequence(longer))
+    assert [(e.type, e.start_frame, e.end_frame) for e in evs] == [("proportion_drift", A, B)]
+    assert evs[0].evidence["finger"] == "index"
+    assert evs[0].evidence["reach_during_fw"] == 1.8
+    assert evs[0].evidence["reach_usual_fw"] == 0.5
+    assert events_of(reach_sequence(longer), check_options={"reach_jump": 0}) == []
+
+
+@pytest.mark.parametrize("during", [
+    # the finger still ends at its tip landmark: something finger-wide and skin-coloured
+    # lies beyond it (another finger, a pen)
+    {"px_reach": [0.5, 1.8, 0.5, 0.5, 0.5]},
+    # every finger reaches on: the mask leaks into skin-coloured background
+    {"px_reach": [1.8] * 5, "px_tip_step": [6.0] * 5},
+])
+def test_a_reach_past_a_fingertip_that_ends_or_shared_by_all_is_not_a_stretch(during):
+    assert events_of(reach_sequence(during)) == []
+
+
+def test_a_reach_past_a_skeleton_the_model_shortened_is_not_a_stretch():
+    """A blurred or foreshortened hand the landmark model fits badly: its skeleton's
+    fingers shrink against the palm, and the real finger goes on past the tip."""
+    def shorter(i, hand):
+        world = hand.world.copy()
+        for base in (5, 9, 13, 17):  # every finger 30 % shorter: no landmark drift alone
+            world[base + 1:base + 4] = world[base] + (world[base + 1:base + 4]
+                                                      - world[base]) * 0.7
+        return [with_features(dataclasses.replace(hand, world=world))]
+
+    longer = {"px_reach": [0.5, 1.8, 0.5, 0.5, 0.5], "px_tip_step": [30.0, 6.0, 30, 30, 30]}
+    assert events_of(reach_sequence(longer, edit=shorter)) == []
+    assert [e.type for e in events_of(reach_sequence(longer))] == ["proportion_drift"]
+
+
 def test_a_hand_found_again_already_turned_was_not_seen_turning():
     """Seen edge-on, a flip counts as a mirror when the pixels jump where the label flips
     and where it flips back (test_label_flip_bracketed_by_pixel_jumps_is_a_mirror_even_
