@@ -1169,6 +1169,17 @@ def test_a_reach_past_a_fingertip_that_ends_or_shared_by_all_is_not_a_stretch(du
     assert events_of(reach_sequence(during)) == []
 
 
+def test_a_strip_reaching_past_the_fingers_own_mask_is_not_its_own():
+    """The hand mask keeps pixels within 1.8 finger widths of the skeleton, so a strip
+    running on 2.9 widths past a tip lies along another finger's bones: a blurred hand on
+    a hip (the real dance clip), its fingers running on past the tips the model put
+    short, beside each other."""
+    further = {"px_reach": [0.5, 2.9, 0.5, 0.5, 0.5], "px_tip_step": [30.0, 6.0, 30, 30, 30]}
+    assert events_of(reach_sequence(further)) == []
+    evs = events_of(reach_sequence(further), check_options={"reach_own_max": 9.0})
+    assert [e.type for e in evs] == ["proportion_drift"]
+
+
 def test_a_reach_past_a_skeleton_the_model_shortened_is_not_a_stretch():
     """A blurred or foreshortened hand the landmark model fits badly: its skeleton's
     fingers shrink against the palm, and the real finger goes on past the tip."""

@@ -117,6 +117,10 @@ class TemporalConfig:
     # ...where the finger's colour step at its tip landmark (px_tip_step) falls under this
     # share of its usual: a real finger ends at its tip landmark, a stretched one goes on
     reach_tip_step: float = 0.5
+    # ...and the strip is this finger's own: the hand mask keeps only pixels within 1.8
+    # finger widths of the skeleton (evidence/pixels.py), so a strip reaching further past
+    # this tip lies along another finger's bones (plus 0.2: the strip's sampling rounds)
+    reach_own_max: float = 2.0
     # pixel finger evidence
     stable_s: float = 0.3  # window in which a digit count must hold to count
     stable_frac: float = 0.7
@@ -1077,8 +1081,9 @@ def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
             x = np.where(judge[seg] & (t.extended[seg, k] == 1), step[seg, k], np.nan)
             usual_step[seg, k], _ = rolling_median_mad(x, t.frames[seg], half)
     no_end = np.nan_to_num(step, nan=np.inf) < cfg.reach_tip_step * usual_step
+    own = np.nan_to_num(reach, nan=np.inf) <= cfg.reach_own_max
     jumped = ((np.nan_to_num(over, nan=-np.inf) >= cfg.reach_jump) & (t.extended == 1)
-              & same_len & no_end)
+              & same_len & no_end & own)
     measured = ~np.isnan(over)
     kept = np.abs(np.nan_to_num(over, nan=0.0)) < cfg.reach_jump / 2
     out: list[Finding] = []
