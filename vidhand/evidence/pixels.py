@@ -666,6 +666,21 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
     return np.count_nonzero(on, axis=1) / on.shape[1]
 
 
+def _along_last_bone(lm: npt.NDArray[np.float32], fw: float, along: npt.NDArray[np.float32],
+                     across: npt.NDArray[np.float32],
+                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
+    """Points on each finger's (thumb..pinky) last-bone axis, ``along`` finger widths past
+    its tip landmark (negative: inside the finger), ``across`` widths to its side:
+    (5, len(along), len(across), 2); and each last bone's length (canonical px)."""
+    tip = lm[DISTAL_IDX[:, 2]]
+    axis = tip - lm[DISTAL_IDX[:, 1]]
+    norm = np.linalg.norm(axis, axis=1)
+    u = axis / np.maximum(norm, 1e-6)[:, None]
+    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    return (tip[:, None, None, :] + along * fw * u[:, None, None, :]
+            + across * fw * v[:, None, None, :]), norm
+
+
 def _reach(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
            ) -> list[float | None]:
     """Per finger (thumb..pinky), how far the hand's mask goes on past the tip landmark.
@@ -678,13 +693,7 @@ def _reach(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
     where the strip is no strip (the mask on both sides of it too: skin behind the
     finger, such as a face) or the last bone has no direction.
     """
-    tip = lm[DISTAL_IDX[:, 2]]
-    axis = tip - lm[DISTAL_IDX[:, 1]]
-    norm = np.linalg.norm(axis, axis=1)
-    u = axis / np.maximum(norm, 1e-6)[:, None]
-    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
-    p = (tip[:, None, None, :] + _REACH_S * fw * u[:, None, None, :]
-         + _REACH_ACROSS * fw * v[:, None, None, :])  # (5, steps, 5, 2)
+    p, norm = _along_last_bone(lm, fw, _REACH_S, _REACH_ACROSS)  # (5, steps, 5, 2)
     on = _lookup(p, mask)[0].astype(bool)
     strip = on[..., :3].any(axis=2)
     sides = on[..., 3:].all(axis=2)
@@ -708,13 +717,7 @@ def _tip_step(ycc: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float
     put (a stretched finger), the same skin goes on and the step is small. ``None``
     where the last bone has no direction.
     """
-    tip = lm[DISTAL_IDX[:, 2]]
-    axis = tip - lm[DISTAL_IDX[:, 1]]
-    norm = np.linalg.norm(axis, axis=1)
-    u = axis / np.maximum(norm, 1e-6)[:, None]
-    v = np.stack([-u[:, 1], u[:, 0]], axis=1)
-    p = (tip[:, None, None, :] + _STEP_S * fw * u[:, None, None, :]
-         + _STEP_ACROSS * fw * v[:, None, None, :])  # (5, steps, 3, 2)
+    p, norm = _along_last_bone(lm, fw, _STEP_S, _STEP_ACROSS)  # (5, steps, 3, 2)
     xi = np.clip(np.rint(p[..., 0]).astype(int), 0, CANON_PX - 1)
     yi = np.clip(np.rint(p[..., 1]).astype(int), 0, CANON_PX - 1)
     colour = ycc[yi, xi].astype(np.float64).mean(axis=2)  # (5, steps, 3)
