@@ -1044,10 +1044,15 @@ def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     puts the tip landmark where a finger of the usual length would end and the finger's
     pixels go on past it. ``px_reach`` measures how far, in finger widths, along the
     finger's last bone (``None`` where skin behind the finger makes it no strip). A
-    finger reaching ``reach_jump`` or more past its own usual (the median over
-    ``baseline_s``) in frames the noise model lets be judged, while some other finger
-    measured there keeps its usual reach (a mask leaking into the background lifts them
-    all), is a ``proportion_drift``.
+    finger the skeleton extends, reaching ``reach_jump`` or more past its own usual (the
+    median over ``baseline_s``) in frames the noise model lets be judged, is a
+    ``proportion_drift`` when also: its colour step at the tip (``px_tip_step``) falls
+    under ``reach_tip_step`` of its usual (no end there: a real fingertip in front of a
+    face still ends at its landmark); the skeleton keeps that finger's usual length
+    (within half of ``drift_rel``: a model fitting a blurred hand badly shortens it, and
+    the real finger goes on past the tip); the strip stays within ``reach_own_max`` (past
+    that it lies along another finger's bones); and every other finger measured keeps its
+    usual reach, one at least measured (a mask leaking into the background lifts them all).
     """
     if cfg.reach_jump <= 0 or t.n < 3 * cfg.min_event_frames or not any(p for p in t.px):
         return []
