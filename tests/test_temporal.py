@@ -1131,6 +1131,8 @@ def test_a_stretched_finger_moves_alone():
 #: The pixels of a hand whose fingers end at their tip landmarks (finger widths past
 #: the tip, colour step there).
 TIPS = {"px_reach": [0.5] * 5, "px_tip_step": [30.0] * 5}
+#: ...and the index finger drawn on past its tip: its mask reaches further, no end there.
+LONGER_INDEX = {"px_reach": [0.5, 1.8, 0.5, 0.5, 0.5], "px_tip_step": [30.0, 6.0, 30, 30, 30]}
 
 
 def reach_sequence(during, edit=None):
@@ -1149,13 +1151,12 @@ def test_a_finger_drawn_on_past_the_skeleton_is_a_proportion_drift():
     """The landmark model fits its usual proportions to a stretched finger, so the world
     landmarks keep its length; the pixels show it: its mask reaches on past the tip
     landmark, whose colour shows no end there."""
-    longer = {"px_reach": [0.5, 1.8, 0.5, 0.5, 0.5], "px_tip_step": [30.0, 6.0, 30, 30, 30]}
-    evs = events_of(reach_sequence(longer))
+    evs = events_of(reach_sequence(LONGER_INDEX))
     assert [(e.type, e.start_frame, e.end_frame) for e in evs] == [("proportion_drift", A, B)]
     assert evs[0].evidence["finger"] == "index"
     assert evs[0].evidence["reach_during_fw"] == 1.8
     assert evs[0].evidence["reach_usual_fw"] == 0.5
-    assert events_of(reach_sequence(longer), check_options={"reach_jump": 0}) == []
+    assert events_of(reach_sequence(LONGER_INDEX), check_options={"reach_jump": 0}) == []
 
 
 @pytest.mark.parametrize("during", [
@@ -1190,9 +1191,8 @@ def test_a_reach_past_a_skeleton_the_model_shortened_is_not_a_stretch():
                                                       - world[base]) * 0.7
         return [with_features(dataclasses.replace(hand, world=world))]
 
-    longer = {"px_reach": [0.5, 1.8, 0.5, 0.5, 0.5], "px_tip_step": [30.0, 6.0, 30, 30, 30]}
-    assert events_of(reach_sequence(longer, edit=shorter)) == []
-    assert [e.type for e in events_of(reach_sequence(longer))] == ["proportion_drift"]
+    assert events_of(reach_sequence(LONGER_INDEX, edit=shorter)) == []
+    assert [e.type for e in events_of(reach_sequence(LONGER_INDEX))] == ["proportion_drift"]
 
 
 def test_a_hand_found_again_already_turned_was_not_seen_turning():

@@ -1057,34 +1057,20 @@ def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     if cfg.reach_jump <= 0 or t.n < 3 * cfg.min_event_frames or not any(p for p in t.px):
         return []
     judge = _judgeable(t, ctx, cfg) & _px_measured(t)
+    extended = judge[:, None] & (t.extended == 1)
     reach = _px(t, "px_reach", [np.nan] * 5)
-    half = ctx.frames(cfg.baseline_s / 2)
-    min_rest = ctx.frames(cfg.baseline_min_s)
-    usual = np.full((t.n, 5), np.nan)
-    for seg in _segments(t, ctx):
-        for k in range(5):
-            x = np.where(judge[seg], reach[seg, k], np.nan)
-            med, _ = rolling_median_mad(x, t.frames[seg], half)
-            _, count = rolling_share(np.ones(len(seg), bool), ~np.isnan(x), t.frames[seg], half)
-            usual[seg, k] = np.where(count >= min_rest, med, np.nan)
+    usual = _usual_per_finger(t, ctx, cfg, np.where(judge[:, None], reach, np.nan),
+                              min_count=ctx.frames(cfg.baseline_min_s))
     over = reach - usual  # NaN where either is missing
     lengths = finger_lengths(t)
-    usual_len = np.full((t.n, 5), np.nan)
-    for seg in _segments(t, ctx):
-        for k in range(5):
-            x = np.where(judge[seg] & (t.extended[seg, k] == 1), lengths[seg, k], np.nan)
-            usual_len[seg, k], _ = rolling_median_mad(x, t.frames[seg], half)
+    usual_len = _usual_per_finger(t, ctx, cfg, np.where(extended, lengths, np.nan))
     # The skeleton keeps the finger's usual length: a landmark model that shortened it (a
     # blurred or foreshortened hand it fits badly) leaves real finger past the tip too.
     same_len = np.abs(lengths / usual_len - 1.0) < cfg.drift_rel / 2
     # No end where the tip landmark is: the finger's colour goes on past it. A real
     # fingertip in front of skin (a face) still ends there: outline, nail, shading.
     step = _px(t, "px_tip_step", [np.nan] * 5)
-    usual_step = np.full((t.n, 5), np.nan)
-    for seg in _segments(t, ctx):
-        for k in range(5):
-            x = np.where(judge[seg] & (t.extended[seg, k] == 1), step[seg, k], np.nan)
-            usual_step[seg, k], _ = rolling_median_mad(x, t.frames[seg], half)
+    usual_step = _usual_per_finger(t, ctx, cfg, np.where(extended, step, np.nan))
     no_end = np.nan_to_num(step, nan=np.inf) < cfg.reach_tip_step * usual_step
     own = np.nan_to_num(reach, nan=np.inf) <= cfg.reach_own_max
     jumped = ((np.nan_to_num(over, nan=-np.inf) >= cfg.reach_jump) & (t.extended == 1)
@@ -1114,6 +1100,24 @@ def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                               f"in frames {a}-{b} (usually {ev['reach_usual_fw']:.1f}): drawn "
                               f"longer than the skeleton fits it"),
             evidence)
+    return out
+
+
+def _usual_per_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig, x: NDF,
+                      min_count: int = 0) -> NDF:
+    """(n, 5): each finger's median of ``x`` (NaN = not counted) over ``baseline_s``
+    around each observation, restarted at cuts; NaN where the window counts fewer than
+    ``min_count`` values."""
+    half = ctx.frames(cfg.baseline_s / 2)
+    out = np.full(x.shape, np.nan)
+    for seg in _segments(t, ctx):
+        for k in range(x.shape[1]):
+            med, _ = rolling_median_mad(x[seg, k], t.frames[seg], half)
+            if min_count:
+                _, count = rolling_share(np.ones(len(seg), bool), ~np.isnan(x[seg, k]),
+                                         t.frames[seg], half)
+                med = np.where(count >= min_count, med, np.nan)
+            out[seg, k] = med
     return out
 
 
