@@ -1073,7 +1073,7 @@ def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     usual_step = _usual_per_finger(t, ctx, cfg, np.where(extended, step, np.nan))
     no_end = np.nan_to_num(step, nan=np.inf) < cfg.reach_tip_step * usual_step
     own = np.nan_to_num(reach, nan=np.inf) <= cfg.reach_own_max
-    jumped = ((np.nan_to_num(over, nan=-np.inf) >= cfg.reach_jump) & (t.extended == 1)
+    jumped = ((np.nan_to_num(over, nan=-np.inf) >= cfg.reach_jump) & extended
               & same_len & no_end & own)
     measured = ~np.isnan(over)
     kept = np.abs(np.nan_to_num(over, nan=0.0)) < cfg.reach_jump / 2
@@ -1082,7 +1082,7 @@ def detect_reaching_finger(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
         # every other finger measured keeps its usual reach, and one at least is measured
         rest_kept = (np.delete(kept, k, axis=1).all(axis=1)
                      & np.delete(measured, k, axis=1).any(axis=1))
-        active = judge & jumped[:, k] & rest_kept
+        active = jumped[:, k] & rest_kept
         strength = np.clip(np.nan_to_num(over[:, k], nan=0.0) / (2 * cfg.reach_jump), 0, 1)
 
         def evidence(idx: np.ndarray, k: int = k, name: str = name) -> dict[str, Any]:

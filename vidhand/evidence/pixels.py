@@ -298,8 +298,9 @@ def _measure(
     mask_tol = cv2.dilate(mask8, _K3)
     support = _support(mask_tol, lm)
     gaps, valleys = _gaps(mask, lum, lm)
-    reach = _reach(mask8, lm, fw)
-    tip_step = _tip_step(ycc, lm, fw)
+    bones = _last_bones(lm)
+    reach = _reach(mask8, bones, fw)
+    tip_step = _tip_step(ycc, bones, fw)
 
     if dbg is not None:
         dbg.update(crop=crop, mask=mask, lm=lm, dpalm=dpalm, center=center,
@@ -666,22 +667,30 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
     return np.count_nonzero(on, axis=1) / on.shape[1]
 
 
-def _along_last_bone(lm: npt.NDArray[np.float32], fw: float, along: npt.NDArray[np.float32],
-                     across: npt.NDArray[np.float32],
-                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
-    """Points on each finger's (thumb..pinky) last-bone axis, ``along`` finger widths past
-    its tip landmark (negative: inside the finger), ``across`` widths to its side:
-    (5, len(along), len(across), 2); and each last bone's length (canonical px)."""
+def _last_bones(lm: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], ...]:
+    """Each finger's (thumb..pinky) tip landmark, the unit vectors along and across its
+    last bone, and that bone's length (canonical px): the frame :func:`_along_last_bone`
+    places points in, computed once per hand for :func:`_reach` and :func:`_tip_step`."""
     tip = lm[DISTAL_IDX[:, 2]]
     axis = tip - lm[DISTAL_IDX[:, 1]]
     norm = np.linalg.norm(axis, axis=1)
     u = axis / np.maximum(norm, 1e-6)[:, None]
     v = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    return tip, u, v, norm
+
+
+def _along_last_bone(bones: tuple[npt.NDArray[np.float32], ...], fw: float,
+                     along: npt.NDArray[np.float32], across: npt.NDArray[np.float32],
+                     ) -> npt.NDArray[np.float64]:
+    """Points on each finger's last-bone axis (``bones``: :func:`_last_bones`), ``along``
+    finger widths past its tip landmark (negative: inside the finger), ``across`` widths
+    to its side: (5, len(along), len(across), 2)."""
+    tip, u, v, _ = bones
     return (tip[:, None, None, :] + along * fw * u[:, None, None, :]
-            + across * fw * v[:, None, None, :]), norm
+            + across * fw * v[:, None, None, :])
 
 
-def _reach(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
+def _reach(mask: npt.NDArray[np.uint8], bones: tuple[npt.NDArray[np.float32], ...], fw: float,
            ) -> list[float | None]:
     """Per finger (thumb..pinky), how far the hand's mask goes on past the tip landmark.
 
@@ -693,21 +702,19 @@ def _reach(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
     where the strip is no strip (the mask on both sides of it too: skin behind the
     finger, such as a face) or the last bone has no direction.
     """
-    p, norm = _along_last_bone(lm, fw, _REACH_S, _REACH_ACROSS)  # (5, steps, 5, 2)
+    p = _along_last_bone(bones, fw, _REACH_S, _REACH_ACROSS)  # (5, steps, 5, 2)
     on = _lookup(p, mask)[0].astype(bool)
     strip = on[..., :3].any(axis=2)
     sides = on[..., 3:].all(axis=2)
-    out: list[float | None] = []
-    for k in range(5):
-        off = np.flatnonzero(~strip[k])
-        steps = int(off[0]) if len(off) else strip.shape[1]
-        blob = bool(sides[k, :steps].any())
-        out.append(None if blob or norm[k] < 1.0 else round(steps * _REACH_STEP, 1))
-    return out
+    n = strip.shape[1]
+    steps = np.where(strip.all(axis=1), n, np.argmax(~strip, axis=1))  # first step off
+    blob = (sides & (np.arange(n) < steps[:, None])).any(axis=1)
+    return [None if blob[k] or bones[3][k] < 1.0 else round(int(steps[k]) * _REACH_STEP, 1)
+            for k in range(5)]
 
 
-def _tip_step(ycc: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float,
-              ) -> list[float | None]:
+def _tip_step(ycc: npt.NDArray[np.uint8], bones: tuple[npt.NDArray[np.float32], ...],
+              fw: float) -> list[float | None]:
     """Per finger (thumb..pinky), how much its colour changes at its tip landmark.
 
     The distance (YCrCb levels) between the finger's mean colour just inside the tip
@@ -717,13 +724,13 @@ def _tip_step(ycc: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32], fw: float
     put (a stretched finger), the same skin goes on and the step is small. ``None``
     where the last bone has no direction.
     """
-    p, norm = _along_last_bone(lm, fw, _STEP_S, _STEP_ACROSS)  # (5, steps, 3, 2)
+    p = _along_last_bone(bones, fw, _STEP_S, _STEP_ACROSS)  # (5, steps, 3, 2)
     xi = np.clip(np.rint(p[..., 0]).astype(int), 0, CANON_PX - 1)
     yi = np.clip(np.rint(p[..., 1]).astype(int), 0, CANON_PX - 1)
     colour = ycc[yi, xi].astype(np.float64).mean(axis=2)  # (5, steps, 3)
     step = np.linalg.norm(colour[:, _STEP_INSIDE].mean(axis=1)
                           - colour[:, ~_STEP_INSIDE].mean(axis=1), axis=1)
-    return [None if norm[k] < 1.0 else round(float(step[k]), 1) for k in range(5)]
+    return [None if bones[3][k] < 1.0 else round(float(step[k]), 1) for k in range(5)]
 
 
 def _lookup(p: npt.NDArray[np.float32], *imgs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
