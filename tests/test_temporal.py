@@ -1243,3 +1243,30 @@ def test_a_lost_finger_is_read_off_a_skeleton_the_detector_is_sure_of():
     assert [e.type for e in evs] == ["missing_finger"]
     assert evs[0].evidence["finger"] == "middle"
     assert [e.type for e in events_of(_on(one, called_left(0.6)))] == ["missing_finger"]
+
+
+def test_a_web_seen_only_with_another_finger_refitted_is_not_fused():
+    # A skeleton the detector fits two ways (fingers shifted one place over, a folded
+    # finger opened) draws the line between two fingers onto a finger: no background
+    # there, while the picture has not changed. Here the pinky folds exactly while the
+    # index and middle fingers look webbed.
+    def fold_pinky(unless=()):
+        def edit(i, hand):
+            if A <= i <= B and i not in unless:
+                folded = curled(hand, (4,))
+                return dataclasses.replace(folded, features={**hand.features, **folded.features})
+            return hand
+        return edit
+
+    refit = _on(px_sequence(WEB), fold_pinky())
+    assert events_of(refit) == []
+    off = events_of(refit, check_options={"web_pose_change": 9})
+    assert [e.type for e in off] == ["fused_fingers"], [(e.type, e.message) for e in off]
+    # A web also seen in the pose the pair was open in (two frames of the run) is fused
+    # whichever way the skeleton is fitted in the rest of it.
+    also = events_of(_on(px_sequence(WEB), fold_pinky(unless=(A + 4, A + 9))))
+    assert [e.type for e in also] == ["fused_fingers"], [(e.type, e.message) for e in also]
+    # The thumb folding with it does not count: its extension flickers with its fold.
+    thumb = _on(px_sequence(WEB), lambda i, h: (dataclasses.replace(
+        c := curled(h, (0,)), features={**h.features, **c.features}) if A <= i <= B else h))
+    assert [e.type for e in events_of(thumb)] == ["fused_fingers"]

@@ -149,6 +149,11 @@ class TemporalConfig:
     web_open_gap: float = 0.2  # background share between them that shows them apart
     web_valley: float = 0.2  # a crease shallower than this is no crease
     web_overlap: float = 0.5  # extended fingers closer than this (finger widths): misfit
+    # ...and seen in the skeleton's usual pose: where another finger (index to pinky) is
+    # extended in a share of the webbed frames that differs by this much or more from
+    # its share in the open ones, the web must also show in a frame with the open
+    # frames' pose, or it is the detector's other fit of the hand (over 1: off)
+    web_pose_change: float = 0.5
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> TemporalConfig:
@@ -1518,7 +1523,9 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
     the same pair, held as far apart, was open in ``stable_frac`` of the judged frames
     within ``baseline_s / 2`` around it, at least ``baseline_min_s`` of them: the hand's
     own usual look, so fingers against a skin-coloured background all along (a face
-    behind them) are not judged.
+    behind them) are not judged. A web seen only while the skeleton has opened or folded
+    another finger is a refitted skeleton (``web_pose_change``,
+    :func:`_web_only_refitted`).
     """
     if not any(p for p in t.px):
         return []
@@ -1558,8 +1565,34 @@ def detect_webbed_fingers(t: TrackData, ctx: ClipContext, cfg: TemporalConfig,
                 open_share = float(np.mean(opened[rest, k]))
                 if open_share < cfg.stable_frac:
                     continue
+                if _web_only_refitted(ext, idx, np.flatnonzero(rest & opened[:, k]), k,
+                                      cfg.web_pose_change):
+                    continue  # seen only with another finger folded or opened: refitted
                 out.append(_web_finding(t, ctx, idx, k, rest, open_share, gaps, valleys))
     return out
+
+
+def _web_only_refitted(ext: np.ndarray, idx: np.ndarray, usual: np.ndarray, k: int,
+                       change: float) -> bool:
+    """Whether pair ``k``'s web, seen in the frames ``idx``, is seen only where the
+    skeleton holds the hand in another pose than in the open frames ``usual``.
+
+    The detector can fit one hand in two ways, say with the fingers shifted one place
+    over and a folded finger opened: the line it then draws between two of them lies on
+    a finger, with no background, while the picture has not changed. So where another
+    finger (index to pinky; the thumb's extension flickers with its fold across the
+    palm) is extended in a share of the webbed frames that differs by ``change`` or more
+    from its share in the open ones, the web must also show in a frame with every other
+    finger as in most open frames. A fused pair is fused in whichever pose it is seen.
+    """
+    others = [j for j in range(1, 5) if j not in (k, k + 1)]
+    if not len(idx) or not len(usual):
+        return False
+    held = np.mean(ext[np.ix_(usual, others)], axis=0)  # share extended when open
+    during = ext[np.ix_(idx, others)]
+    if np.all(np.abs(np.mean(during, axis=0) - held) < change):
+        return False  # the pose the pair was open in
+    return not bool(np.any(np.all(during == (held >= 0.5), axis=1)))
 
 
 def _runs_between(active: np.ndarray, breaks: np.ndarray, merge_gap: int,
