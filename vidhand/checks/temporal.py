@@ -37,7 +37,7 @@ from vidhand.checks.track_data import (
     buffer_hands,
     record_frame,
 )
-from vidhand.evidence.landmarks import MAX_TANGLE
+from vidhand.evidence.landmarks import MASK_GATE_FW, MAX_TANGLE
 from vidhand.hand_model import FINGER_NAMES
 from vidhand.types import Finding, HandFrame, VideoInfo
 
@@ -117,10 +117,11 @@ class TemporalConfig:
     # ...where the finger's colour step at its tip landmark (px_tip_step) falls under this
     # share of its usual: a real finger ends at its tip landmark, a stretched one goes on
     reach_tip_step: float = 0.5
-    # ...and the strip is this finger's own: the hand mask keeps only pixels within 1.8
-    # finger widths of the skeleton (evidence/pixels.py), so a strip reaching further past
-    # this tip lies along another finger's bones (plus 0.2: the strip's sampling rounds)
-    reach_own_max: float = 2.0
+    # ...and the strip is this finger's own: the hand mask keeps only pixels within
+    # MASK_GATE_FW (1.8) finger widths of the skeleton (evidence/pixels.py), so a strip
+    # reaching further past this tip lies along another finger's bones (plus 0.2: the
+    # strip's sampling rounds)
+    reach_own_max: float = MASK_GATE_FW + 0.2
     # pixel finger evidence
     stable_s: float = 0.3  # window in which a digit count must hold to count
     stable_frac: float = 0.7
@@ -1585,9 +1586,9 @@ def _web_only_refitted(ext: np.ndarray, idx: np.ndarray, usual: np.ndarray, k: i
     from its share in the open ones, the web must also show in a frame with every other
     finger as in most open frames. A fused pair is fused in whichever pose it is seen.
     """
-    others = [j for j in range(1, 5) if j not in (k, k + 1)]
     if not len(idx) or not len(usual):
         return False
+    others = [j for j in range(1, 5) if j not in (k, k + 1)]
     held = np.mean(ext[np.ix_(usual, others)], axis=0)  # share extended when open
     during = ext[np.ix_(idx, others)]
     if np.all(np.abs(np.mean(during, axis=0) - held) < change):

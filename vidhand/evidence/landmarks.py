@@ -146,6 +146,8 @@ TOUCH_PL = 0.27
 MAX_TANGLE = 0.15
 #: A finger's width in the picture, as a share of the palm length (:func:`palm_length`).
 FINGER_WIDTH_PL = 0.18
+#: The pixel evidence's hand mask keeps pixels within this many finger widths of the skeleton.
+MASK_GATE_FW = 1.8
 #: Per finger (thumb..pinky), its distal chain of three landmarks (its chain without the base).
 DISTAL_IDX = np.array([chain[1:] for chain in FINGERS.values()])
 

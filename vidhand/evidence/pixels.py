@@ -57,7 +57,7 @@ import itertools
 import math
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -67,6 +67,7 @@ from scipy.ndimage import uniform_filter1d
 from vidhand.evidence.landmarks import (
     DISTAL_IDX,
     FINGER_WIDTH_PL,
+    MASK_GATE_FW,
     MAX_TANGLE,
     entanglement,
     gap_points,
@@ -233,7 +234,7 @@ def _measure(
     skel = np.zeros((CANON_PX, CANON_PX), np.uint8)
     _draw_skeleton(skel, lm)
     dist = cv2.distanceTransform(255 - skel, cv2.DIST_L2, 3)
-    gate = (dist <= 1.8 * fw) & valid
+    gate = (dist <= MASK_GATE_FW * fw) & valid
     # Distance to the nearest other hand's bones (canonical px): its zone leaves the
     # mask, and a digit ending beside it is not counted as this hand's (see below).
     other_dist = np.full(dist.shape, np.inf, np.float32)
@@ -243,7 +244,7 @@ def _measure(
     fg_samples = (dist <= max(1.0, 0.25 * fw)) & valid
     bg_samples = (dist > 2.2 * fw) & valid
     if bg_samples.sum() < 80:
-        bg_samples = (dist > 1.8 * fw) & valid
+        bg_samples = (dist > MASK_GATE_FW * fw) & valid
     post, sep = _colour_posterior(ycc, fg_samples, bg_samples)
     mask = (cv2.blur(post, (3, 3)) > 0.5) & gate
     mask8 = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _K3)
@@ -667,39 +668,45 @@ def _support(mask: npt.NDArray[np.uint8], lm: npt.NDArray[np.float32]) -> npt.ND
     return np.count_nonzero(on, axis=1) / on.shape[1]
 
 
-def _last_bones(lm: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], ...]:
+class _Bones(NamedTuple):
     """Each finger's (thumb..pinky) tip landmark, the unit vectors along and across its
     last bone, and that bone's length (canonical px): the frame :func:`_along_last_bone`
-    places points in, computed once per hand for :func:`_reach` and :func:`_tip_step`."""
+    places points in."""
+
+    tip: npt.NDArray[np.float32]
+    u: npt.NDArray[np.float32]
+    v: npt.NDArray[np.float32]
+    length: npt.NDArray[np.float32]
+
+
+def _last_bones(lm: npt.NDArray[np.float32]) -> _Bones:
+    """:class:`_Bones` of a hand, computed once for :func:`_reach` and :func:`_tip_step`."""
     tip = lm[DISTAL_IDX[:, 2]]
     axis = tip - lm[DISTAL_IDX[:, 1]]
     norm = np.linalg.norm(axis, axis=1)
     u = axis / np.maximum(norm, 1e-6)[:, None]
     v = np.stack([-u[:, 1], u[:, 0]], axis=1)
-    return tip, u, v, norm
+    return _Bones(tip, u, v, norm)
 
 
-def _along_last_bone(bones: tuple[npt.NDArray[np.float32], ...], fw: float,
-                     along: npt.NDArray[np.float32], across: npt.NDArray[np.float32],
-                     ) -> npt.NDArray[np.float64]:
-    """Points on each finger's last-bone axis (``bones``: :func:`_last_bones`), ``along``
-    finger widths past its tip landmark (negative: inside the finger), ``across`` widths
-    to its side: (5, len(along), len(across), 2)."""
-    tip, u, v, _ = bones
-    return (tip[:, None, None, :] + along * fw * u[:, None, None, :]
-            + across * fw * v[:, None, None, :])
+def _along_last_bone(bones: _Bones, fw: float, along: npt.NDArray[np.float32],
+                     across: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """Points on each finger's last-bone axis, ``along`` finger widths past its tip
+    landmark (negative: inside the finger), ``across`` widths to its side:
+    (5, len(along), len(across), 2)."""
+    return (bones.tip[:, None, None, :] + along * fw * bones.u[:, None, None, :]
+            + across * fw * bones.v[:, None, None, :])
 
 
-def _reach(mask: npt.NDArray[np.uint8], bones: tuple[npt.NDArray[np.float32], ...], fw: float,
-           ) -> list[float | None]:
+def _reach(mask: npt.NDArray[np.uint8], bones: _Bones, fw: float) -> list[float | None]:
     """Per finger (thumb..pinky), how far the hand's mask goes on past the tip landmark.
 
     Measured in finger widths along the finger's last bone, up to 3 (the mask itself
-    ends 1.8 widths from the skeleton): the length of the strip, about a finger wide, on
-    the mask straight on from the tip. The tip landmark sits at the end of a real finger,
-    so this is usually under one width; a finger the picture draws longer than the
-    skeleton the landmark model fits to it (a stretched finger) goes on past it. ``None``
-    where the strip is no strip (the mask on both sides of it too: skin behind the
+    ends ``MASK_GATE_FW`` widths from the skeleton): the length of the strip, about a
+    finger wide, on the mask straight on from the tip. The tip landmark sits at the end
+    of a real finger, so this is usually under one width; a finger the picture draws
+    longer than the skeleton the landmark model fits to it (a stretched finger) goes on
+    past it. ``None`` where the strip is no strip (the mask on both sides of it too: skin behind the
     finger, such as a face) or the last bone has no direction.
     """
     p = _along_last_bone(bones, fw, _REACH_S, _REACH_ACROSS)  # (5, steps, 5, 2)
@@ -709,12 +716,11 @@ def _reach(mask: npt.NDArray[np.uint8], bones: tuple[npt.NDArray[np.float32], ..
     n = strip.shape[1]
     steps = np.where(strip.all(axis=1), n, np.argmax(~strip, axis=1))  # first step off
     blob = (sides & (np.arange(n) < steps[:, None])).any(axis=1)
-    return [None if blob[k] or bones[3][k] < 1.0 else round(int(steps[k]) * _REACH_STEP, 1)
+    return [None if blob[k] or bones.length[k] < 1.0 else round(int(steps[k]) * _REACH_STEP, 1)
             for k in range(5)]
 
 
-def _tip_step(ycc: npt.NDArray[np.uint8], bones: tuple[npt.NDArray[np.float32], ...],
-              fw: float) -> list[float | None]:
+def _tip_step(ycc: npt.NDArray[np.uint8], bones: _Bones, fw: float) -> list[float | None]:
     """Per finger (thumb..pinky), how much its colour changes at its tip landmark.
 
     The distance (YCrCb levels) between the finger's mean colour just inside the tip
@@ -730,7 +736,7 @@ def _tip_step(ycc: npt.NDArray[np.uint8], bones: tuple[npt.NDArray[np.float32], 
     colour = ycc[yi, xi].astype(np.float64).mean(axis=2)  # (5, steps, 3)
     step = np.linalg.norm(colour[:, _STEP_INSIDE].mean(axis=1)
                           - colour[:, ~_STEP_INSIDE].mean(axis=1), axis=1)
-    return [None if bones[3][k] < 1.0 else round(float(step[k]), 1) for k in range(5)]
+    return [None if bones.length[k] < 1.0 else round(float(step[k]), 1) for k in range(5)]
 
 
 def _lookup(p: npt.NDArray[np.float32], *imgs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
